@@ -1,0 +1,20 @@
+"""cnnlab: a lecture on convolutional neural networks as working, measured software."""
+
+from cnnlab.data import ImageData, load_dataset
+from cnnlab.errors import CnnlabError
+from cnnlab.models import create_model, list_models
+from cnnlab.train import (
+    EvalResult,
+    TrainConfig,
+    TrainResult,
+    evaluate,
+    load_run,
+    predict,
+    train,
+)
+
+__version__ = "0.1.0"
+__all__ = [
+    "CnnlabError", "EvalResult", "ImageData", "TrainConfig", "TrainResult", "__version__",
+    "create_model", "evaluate", "list_models", "load_dataset", "load_run", "predict", "train",
+]  # fmt: skip

@@ -1,0 +1,43 @@
+"""cnnlab models / datasets: what is registered and where data is found."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnnlab.cli.common import console, parser_for, table
+
+
+def register(sub: Any) -> dict:
+    p = parser_for(help="list the registered models with their parameter counts")
+    p.add_argument("--in_channels", type=int, default=1)
+    p.add_argument("--num_classes", type=int, default=10)
+    p.add_argument("--input_size", type=int, default=28, help="square input size")
+    sub.add_subcommand("models", p, help="list models and parameter counts")
+    d = parser_for(help="list the named datasets and where each is found")
+    sub.add_subcommand("datasets", d, help="list datasets and where they are found")
+    return {"models": models, "datasets": datasets}
+
+
+def models(ns: Any) -> int:
+    from cnnlab.models import list_models
+
+    size = (ns.input_size, ns.input_size)
+    rows = list_models(ns.in_channels, ns.num_classes, size)
+    title = f"models for {ns.in_channels}x{size[0]}x{size[1]} input, {ns.num_classes} classes"
+    console.print(table(["model", "parameters", "description"],
+                        [[r["name"], f"{r['parameters']:,}", r["help"]] for r in rows], title))  # fmt: skip
+    return 0
+
+
+def datasets(ns: Any) -> int:
+    from cnnlab.data.datasets import DATASETS, EMBEDDED, _locate
+
+    rows = []
+    for e in DATASETS:
+        where, tried = _locate(e.name, e.factory, None)
+        found = str(where) if where else ("embedded subset" if e.name == "fashion-mnist"
+                                          else "not found")  # fmt: skip
+        rows.append([e.name, found, e.help])
+    console.print(table(["dataset", "found at", "description"], rows))
+    console.print(f"embedded default: {EMBEDDED}; any folder of class sub-folders also works")
+    return 0

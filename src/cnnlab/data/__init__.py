@@ -1,0 +1,10 @@
+"""Data: sources on disk, the in-memory batch loader and batched augmentation."""
+
+from cnnlab.data.augment import Augment, rotate_batch, shift_batch
+from cnnlab.data.datasets import DATASETS, ImageData, default_augment, load_dataset
+from cnnlab.data.loader import BatchLoader, normalize
+
+__all__ = [
+    "DATASETS", "Augment", "BatchLoader", "ImageData", "default_augment", "load_dataset",
+    "normalize", "rotate_batch", "shift_batch",
+]  # fmt: skip

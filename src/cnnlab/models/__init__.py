@@ -1,0 +1,70 @@
+"""The model registry: every family registered with its config dataclass."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from torch import nn
+
+from cnnlab.errors import ModelError
+from cnnlab.models.base import Classifier
+from cnnlab.models.cnn import VGG, BNCNN, BNCNNConfig, SmallCNN, SmallCNNConfig, VGGConfig
+from cnnlab.models.mlp import MLP, MLPConfig
+from cnnlab.models.resnet import ResNet, ResNetConfig
+from cnnlab.registry import Registry
+
+MODELS = Registry("model", ModelError)
+MODELS.register("mlp", MLPConfig, "multilayer perceptron on the flattened image")(MLP)
+MODELS.register("cnn-small", SmallCNNConfig, "two conv + pool and a dense layer, as the course")(
+    SmallCNN
+)
+MODELS.register("cnn-bn", BNCNNConfig, "conv-BatchNorm-ReLU stages, global average pool")(BNCNN)
+MODELS.register("vgg", VGGConfig, 'VGG-style stack from a list like [32, "M", 64, "M"]')(VGG)
+MODELS.register("resnet", ResNetConfig, "residual blocks in stages of doubling width")(ResNet)
+
+
+def model_config(name: str, **overrides: Any) -> Any:
+    """The config dataclass of model `name` with `overrides`; unknown keys are an error."""
+    entry = MODELS.get(name)
+    assert entry.config is not None
+    fields = {f.name: f for f in dataclasses.fields(entry.config)}
+    for key, value in overrides.items():
+        if key not in fields:
+            raise ModelError(
+                f"model {name!r} has no option {key!r}; its options: {', '.join(fields)}"
+            )
+        if isinstance(value, list):
+            overrides[key] = tuple(value)
+    return entry.config(**overrides)
+
+
+def create_model(
+    name: str,
+    in_channels: int = 1,
+    num_classes: int = 10,
+    input_size: tuple[int, int] = (28, 28),
+    **config: Any,
+) -> Classifier:
+    """Build a registered model. `config` overrides fields of the model's config dataclass."""
+    cfg = model_config(name, **config)
+    return MODELS.build(name, in_channels, num_classes, tuple(input_size), cfg)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def list_models(
+    in_channels: int = 1, num_classes: int = 10, input_size: tuple[int, int] = (28, 28)
+) -> list[dict[str, Any]]:
+    """Name, description and parameter count of every registered model (default config)."""
+    rows = []
+    for e in MODELS:
+        m = create_model(e.name, in_channels, num_classes, input_size)
+        rows.append({"name": e.name, "help": e.help, "parameters": count_parameters(m)})
+    return rows
+
+
+__all__ = ["MODELS", "Classifier", "count_parameters", "create_model", "list_models",
+           "model_config"]  # fmt: skip

@@ -1,0 +1,126 @@
+"""Plain convolutional classifiers: the course's small CNN, conv-BN-ReLU stacks and VGG."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from cnnlab.models.base import Classifier, check_positive
+from cnnlab.nn import ConvNormAct
+
+
+@dataclass(frozen=True)
+class SmallCNNConfig:
+    """Two conv + max-pool stages and a hidden dense layer, as in the course notebooks."""
+
+    channels: tuple[int, int] = (32, 64)
+    hidden: int = 128
+    dropout: float = 0.25
+
+
+class SmallCNN(Classifier):
+    """conv3x3-ReLU-pool, conv3x3-ReLU-pool, flatten, Linear-ReLU-Dropout, Linear head."""
+
+    def __init__(
+        self, in_channels: int, num_classes: int, input_size: tuple[int, int],
+        cfg: SmallCNNConfig,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        check_positive("num_classes", num_classes)
+        c1, c2 = cfg.channels
+        self.conv = nn.Sequential(
+            nn.Conv2d(in_channels, c1, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+        )  # fmt: skip
+        h, w = input_size[0] // 4, input_size[1] // 4
+        if h < 1 or w < 1:
+            raise ValueError(f"input_size must be at least 4x4 for cnn-small, got {input_size}")
+        self.dense = nn.Sequential(
+            nn.Flatten(), nn.Linear(c2 * h * w, cfg.hidden), nn.ReLU(inplace=True),
+            nn.Dropout(cfg.dropout),
+        )  # fmt: skip
+        self.head = nn.Linear(cfg.hidden, num_classes)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dense(self.conv(x))  # (B, hidden)
+
+
+@dataclass(frozen=True)
+class BNCNNConfig:
+    """widths: one stage per entry (convs_per_stage conv-BN-ReLU each), max-pool between
+    stages, global average pooling at the end."""
+
+    widths: tuple[int, ...] = (32, 64, 128)
+    convs_per_stage: int = 1
+    dropout: float = 0.0
+
+
+class BNCNN(Classifier):
+    """[conv-BN-ReLU x n, max-pool] per stage, global average pool, Linear head."""
+
+    def __init__(
+        self, in_channels: int, num_classes: int, input_size: tuple[int, int],
+        cfg: BNCNNConfig,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        check_positive("num_classes", num_classes)
+        check_positive("convs_per_stage", cfg.convs_per_stage)
+        layers: list[nn.Module] = []
+        c = in_channels
+        for i, w in enumerate(cfg.widths):
+            check_positive("width", w)
+            for _ in range(cfg.convs_per_stage):
+                layers.append(ConvNormAct(c, w))
+                c = w
+            if i < len(cfg.widths) - 1:
+                layers.append(nn.MaxPool2d(2))
+        self.body = nn.Sequential(*layers)
+        self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(cfg.dropout))
+        self.head = nn.Linear(c, num_classes)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pool(self.body(x))  # (B, widths[-1])
+
+
+@dataclass(frozen=True)
+class VGGConfig:
+    """layers: conv widths and "M" for a 2x2 max-pool, e.g. (32, "M", 64, "M")."""
+
+    layers: tuple[int | str, ...] = (32, 32, "M", 64, 64, "M", 128, "M")
+    batch_norm: bool = True
+    hidden: int = 256
+    dropout: float = 0.3
+
+
+class VGG(Classifier):
+    """3x3 conv stacks and max-pools from a list, then flatten and a dense classifier."""
+
+    def __init__(
+        self, in_channels: int, num_classes: int, input_size: tuple[int, int], cfg: VGGConfig
+    ) -> None:
+        super().__init__()
+        check_positive("num_classes", num_classes)
+        layers: list[nn.Module] = []
+        c, (h, w) = in_channels, input_size
+        for item in cfg.layers:
+            if item == "M":
+                layers.append(nn.MaxPool2d(2))
+                h, w = h // 2, w // 2
+            elif isinstance(item, int) and item > 0:
+                layers.append(ConvNormAct(c, item, norm="batch" if cfg.batch_norm else "none"))
+                c = item
+            else:
+                raise ValueError(f'vgg layers take positive ints and "M", got {item!r}')
+        if h < 1 or w < 1:
+            raise ValueError(f"vgg layers {cfg.layers} pool {input_size} below 1x1; use fewer 'M'")
+        self.body = nn.Sequential(*layers)
+        self.dense = nn.Sequential(
+            nn.Flatten(), nn.Linear(c * h * w, cfg.hidden), nn.ReLU(inplace=True),
+            nn.Dropout(cfg.dropout),
+        )  # fmt: skip
+        self.head = nn.Linear(cfg.hidden, num_classes)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dense(self.body(x))  # (B, hidden)
