@@ -15,6 +15,17 @@ from cnnlab.train import (
 
 __version__ = "0.1.0"
 __all__ = [
-    "CnnlabError", "EvalResult", "ImageData", "TrainConfig", "TrainResult", "__version__",
-    "create_model", "evaluate", "list_models", "load_dataset", "load_run", "predict", "train",
-]  # fmt: skip
+    "CnnlabError",
+    "EvalResult",
+    "ImageData",
+    "TrainConfig",
+    "TrainResult",
+    "__version__",
+    "create_model",
+    "evaluate",
+    "list_models",
+    "load_dataset",
+    "load_run",
+    "predict",
+    "train",
+]

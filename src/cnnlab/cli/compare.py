@@ -13,13 +13,19 @@ from cnnlab.studies.mlp_vs_cnn import MLPvsCNNConfig
 
 
 def register(sub: Any) -> dict:
-    compare = ArgumentParser(description="compare models on the same data and budget",
-                             exit_on_error=False)  # fmt: skip
+    compare = ArgumentParser(
+        description="compare models on the same data and budget", exit_on_error=False
+    )
     sub.add_subcommand("compare", compare, help="compare models (mlp-vs-cnn)")
     csub = compare.add_subcommands(dest="study", required=True)
-    csub.add_subcommand("mlp-vs-cnn", parser_for(MLPvsCNNConfig, "MLP vs CNN: parameters, "
-                        "accuracy, and accuracy on shifted and rotated test images"),
-                        help="MLP vs CNN on the same data and time budget")  # fmt: skip
+    csub.add_subcommand(
+        "mlp-vs-cnn",
+        parser_for(
+            MLPvsCNNConfig,
+            "MLP vs CNN: parameters, accuracy, and accuracy on shifted and rotated test images",
+        ),
+        help="MLP vs CNN on the same data and time budget",
+    )
     demo = parser_for(help="the main job in under 2 minutes: MLP vs CNN on Fashion-MNIST")
     demo.add_argument("--budget", type=float, default=40.0, help="training seconds per model")
     demo.add_argument("--out", type=str, default="runs/demo")
@@ -56,7 +62,7 @@ def mlp_vs_cnn(cfg: MLPvsCNNConfig) -> int:
     data = load_dataset(cfg.data, train_limit=cfg.train_limit, seed=cfg.seed)
     console.print(f"data: {data.source}", highlight=False)
     result = study.run(cfg, data=data, console=console)
-    headers, rows = result.table()
+    headers, rows = result.columns()
     console.print(table(headers, rows, "MLP vs CNN: test accuracy (same data, same budget)"))
     examples = study.examples(data, cfg).numpy()
     path = mlp_vs_cnn_report(result, examples, out)

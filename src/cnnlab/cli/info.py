@@ -24,8 +24,13 @@ def models(ns: Any) -> int:
     size = (ns.input_size, ns.input_size)
     rows = list_models(ns.in_channels, ns.num_classes, size)
     title = f"models for {ns.in_channels}x{size[0]}x{size[1]} input, {ns.num_classes} classes"
-    console.print(table(["model", "parameters", "description"],
-                        [[r["name"], f"{r['parameters']:,}", r["help"]] for r in rows], title))  # fmt: skip
+    console.print(
+        table(
+            ["model", "parameters", "description"],
+            [[r["name"], f"{r['parameters']:,}", r["help"]] for r in rows],
+            title,
+        )
+    )
     return 0
 
 
@@ -35,8 +40,11 @@ def datasets(ns: Any) -> int:
     rows = []
     for e in DATASETS:
         where, tried = _locate(e.name, e.factory, None)
-        found = str(where) if where else ("embedded subset" if e.name == "fashion-mnist"
-                                          else "not found")  # fmt: skip
+        found = (
+            str(where)
+            if where
+            else ("embedded subset" if e.name == "fashion-mnist" else "not found")
+        )
         rows.append([e.name, found, e.help])
     console.print(table(["dataset", "found at", "description"], rows))
     console.print(f"embedded default: {EMBEDDED}; any folder of class sub-folders also works")

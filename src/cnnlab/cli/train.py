@@ -11,10 +11,18 @@ from cnnlab.train import train as train_api
 
 def register(sub: Any) -> dict:
     p = parser_for(TrainConfig, "train a classifier; writes runs/<name>/ (see docs/training.md)")
-    p.add_argument("--resume", type=str | None, default=None,
-                   help="continue the run folder RUN (its config; --epochs may extend it)")
-    p.add_argument("--stop_after", type=int | None, default=None,
-                   help="pause after this many epochs of this call; --resume continues")
+    p.add_argument(
+        "--resume",
+        type=str | None,
+        default=None,
+        help="continue the run folder RUN (its config; --epochs may extend it)",
+    )
+    p.add_argument(
+        "--stop_after",
+        type=int | None,
+        default=None,
+        help="pause after this many epochs of this call; --resume continues",
+    )
     sub.add_subcommand("train", p, help="train a classifier (MLP, CNN, VGG, ResNet)")
     return {"train": run}
 
@@ -22,9 +30,13 @@ def register(sub: Any) -> dict:
 def run(ns: Any) -> int:
     if ns.resume:
         # only options given on the command line override the saved config
-        given = {k: v for k, v in ns.as_dict().items()
-                 if k in ("epochs", "progress", "devices", "num_nodes", "strategy",
-                          "accelerator", "patience") and v != TrainConfig.__dataclass_fields__[k].default}  # fmt: skip
+        given = {
+            k: v
+            for k, v in ns.as_dict().items()
+            if k
+            in ("epochs", "progress", "devices", "num_nodes", "strategy", "accelerator", "patience")
+            and v != TrainConfig.__dataclass_fields__[k].default
+        }
         result = train_api(resume=ns.resume, stop_after=ns.stop_after, console=console, **given)
     else:
         cfg = config_from(ns, TrainConfig)

@@ -5,6 +5,13 @@ from cnnlab.data.datasets import DATASETS, ImageData, default_augment, load_data
 from cnnlab.data.loader import BatchLoader, normalize
 
 __all__ = [
-    "DATASETS", "Augment", "BatchLoader", "ImageData", "default_augment", "load_dataset",
-    "normalize", "rotate_batch", "shift_batch",
-]  # fmt: skip
+    "DATASETS",
+    "Augment",
+    "BatchLoader",
+    "ImageData",
+    "default_augment",
+    "load_dataset",
+    "normalize",
+    "rotate_batch",
+    "shift_batch",
+]

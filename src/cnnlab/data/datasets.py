@@ -19,13 +19,29 @@ from cnnlab.registry import Registry
 
 EMBEDDED = Path(__file__).parent / "embedded" / "fashion-mnist-subset.npz"
 FASHION_CLASSES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-]  # fmt: skip
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 CIFAR_CLASSES = [
-    "airplane", "automobile", "bird", "cat", "deer",
-    "dog", "frog", "horse", "ship", "truck",
-]  # fmt: skip
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+]
 
 
 @dataclass
@@ -82,23 +98,36 @@ def _idx_finder(folder: Path) -> Path | None:
 
 DATASETS.register("fashion-mnist", help="Zalando's 70,000 28x28 clothing images, 10 classes")(
     NamedSource(
-        FASHION_CLASSES, _idx_finder, sources.load_idx,
+        FASHION_CLASSES,
+        _idx_finder,
+        sources.load_idx,
         ("fashion-mnist", "FashionMNIST/raw", "fashion_mnist"),
-        ("/usr/share/datasets/fashion-mnist",), "FashionMNIST",
+        ("/usr/share/datasets/fashion-mnist",),
+        "FashionMNIST",
     )
-)  # fmt: skip
+)
 DATASETS.register("mnist", help="LeCun's 70,000 28x28 handwritten digits")(
     NamedSource(
-        [str(i) for i in range(10)], _idx_finder, sources.load_idx,
-        ("mnist", "MNIST/raw"), ("/usr/share/datasets/mnist",), "MNIST", "shift=2,rotate=10",
+        [str(i) for i in range(10)],
+        _idx_finder,
+        sources.load_idx,
+        ("mnist", "MNIST/raw"),
+        ("/usr/share/datasets/mnist",),
+        "MNIST",
+        "shift=2,rotate=10",
     )
-)  # fmt: skip
+)
 DATASETS.register("cifar10", help="60,000 32x32 colour images of 10 classes")(
     NamedSource(
-        CIFAR_CLASSES, sources.find_cifar, sources.load_cifar,
-        ("cifar10", "cifar-10", ""), ("/usr/share/datasets/cifar10",), "CIFAR10", "flip,shift=4",
+        CIFAR_CLASSES,
+        sources.find_cifar,
+        sources.load_cifar,
+        ("cifar10", "cifar-10", ""),
+        ("/usr/share/datasets/cifar10",),
+        "CIFAR10",
+        "flip,shift=4",
     )
-)  # fmt: skip
+)
 
 
 def cache_dir() -> Path:
@@ -285,9 +314,11 @@ def _read_folder(
         x = sources.read_images([f for f, _ in items], size)
         tx = sources.read_images([f for f, _ in t_items], x.shape[2:], x.shape[1])
         arrays = {
-            "train_x": x, "train_y": np.array([c for _, c in items], dtype=np.int64),
-            "test_x": tx, "test_y": np.array([c for _, c in t_items], dtype=np.int64),
-        }  # fmt: skip
+            "train_x": x,
+            "train_y": np.array([c for _, c in items], dtype=np.int64),
+            "test_x": tx,
+            "test_y": np.array([c for _, c in t_items], dtype=np.int64),
+        }
     else:
         classes, items = sources.list_image_folder(path)
         x = sources.read_images([f for f, _ in items], size)

@@ -9,9 +9,7 @@ import torch
 from cnnlab.data.augment import Augment
 
 
-def normalize(
-    x: torch.Tensor, mean: Sequence[float], std: Sequence[float]
-) -> torch.Tensor:
+def normalize(x: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
     """uint8 images to normalized float. Shapes: (B, C, H, W) -> (B, C, H, W) float32."""
     m = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
     s = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)

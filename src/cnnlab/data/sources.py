@@ -169,9 +169,7 @@ def read_images(
                 im.load()
                 decoded.append(im.copy())
         except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
-            raise DataError(
-                f"cannot read image {f}: {exc}; remove or replace the file"
-            ) from None
+            raise DataError(f"cannot read image {f}: {exc}; remove or replace the file") from None
     if channels is None:
         gray = ("1", "L", "LA", "I", "I;16", "F")
         channels = 3 if any(im.mode not in gray for im in decoded) else 1

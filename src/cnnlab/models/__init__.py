@@ -9,7 +9,7 @@ from torch import nn
 
 from cnnlab.errors import ModelError
 from cnnlab.models.base import Classifier
-from cnnlab.models.cnn import VGG, BNCNN, BNCNNConfig, SmallCNN, SmallCNNConfig, VGGConfig
+from cnnlab.models.cnn import BNCNN, VGG, BNCNNConfig, SmallCNN, SmallCNNConfig, VGGConfig
 from cnnlab.models.mlp import MLP, MLPConfig
 from cnnlab.models.resnet import ResNet, ResNetConfig
 from cnnlab.registry import Registry
@@ -66,5 +66,11 @@ def list_models(
     return rows
 
 
-__all__ = ["MODELS", "Classifier", "count_parameters", "create_model", "list_models",
-           "model_config"]  # fmt: skip
+__all__ = [
+    "MODELS",
+    "Classifier",
+    "count_parameters",
+    "create_model",
+    "list_models",
+    "model_config",
+]

@@ -24,23 +24,32 @@ class SmallCNN(Classifier):
     """conv3x3-ReLU-pool, conv3x3-ReLU-pool, flatten, Linear-ReLU-Dropout, Linear head."""
 
     def __init__(
-        self, in_channels: int, num_classes: int, input_size: tuple[int, int],
+        self,
+        in_channels: int,
+        num_classes: int,
+        input_size: tuple[int, int],
         cfg: SmallCNNConfig,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__()
         check_positive("num_classes", num_classes)
         c1, c2 = cfg.channels
         self.conv = nn.Sequential(
-            nn.Conv2d(in_channels, c1, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-            nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-        )  # fmt: skip
+            nn.Conv2d(in_channels, c1, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+        )
         h, w = input_size[0] // 4, input_size[1] // 4
         if h < 1 or w < 1:
             raise ValueError(f"input_size must be at least 4x4 for cnn-small, got {input_size}")
         self.dense = nn.Sequential(
-            nn.Flatten(), nn.Linear(c2 * h * w, cfg.hidden), nn.ReLU(inplace=True),
+            nn.Flatten(),
+            nn.Linear(c2 * h * w, cfg.hidden),
+            nn.ReLU(inplace=True),
             nn.Dropout(cfg.dropout),
-        )  # fmt: skip
+        )
         self.head = nn.Linear(cfg.hidden, num_classes)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
@@ -61,9 +70,12 @@ class BNCNN(Classifier):
     """[conv-BN-ReLU x n, max-pool] per stage, global average pool, Linear head."""
 
     def __init__(
-        self, in_channels: int, num_classes: int, input_size: tuple[int, int],
+        self,
+        in_channels: int,
+        num_classes: int,
+        input_size: tuple[int, int],
         cfg: BNCNNConfig,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__()
         check_positive("num_classes", num_classes)
         check_positive("convs_per_stage", cfg.convs_per_stage)
@@ -117,9 +129,11 @@ class VGG(Classifier):
             raise ValueError(f"vgg layers {cfg.layers} pool {input_size} below 1x1; use fewer 'M'")
         self.body = nn.Sequential(*layers)
         self.dense = nn.Sequential(
-            nn.Flatten(), nn.Linear(c * h * w, cfg.hidden), nn.ReLU(inplace=True),
+            nn.Flatten(),
+            nn.Linear(c * h * w, cfg.hidden),
+            nn.ReLU(inplace=True),
             nn.Dropout(cfg.dropout),
-        )  # fmt: skip
+        )
         self.head = nn.Linear(cfg.hidden, num_classes)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:

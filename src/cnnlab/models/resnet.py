@@ -25,9 +25,12 @@ class ResNet(Classifier):
     """stem conv-BN-ReLU, stages of residual blocks, global average pool, Linear head."""
 
     def __init__(
-        self, in_channels: int, num_classes: int, input_size: tuple[int, int],
+        self,
+        in_channels: int,
+        num_classes: int,
+        input_size: tuple[int, int],
         cfg: ResNetConfig,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__()
         check_positive("num_classes", num_classes)
         check_positive("width", cfg.width)

@@ -53,9 +53,13 @@ class ConvNormAct(nn.Sequential):
         act: bool = True,
     ) -> None:
         conv = conv_nd(spatial_dims)(
-            in_channels, out_channels, kernel_size, stride, padding=kernel_size // 2,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding=kernel_size // 2,
             bias=norm == "none",
-        )  # fmt: skip
+        )
         layers = [conv, norm_nd(spatial_dims, norm, out_channels)]
         if act:
             layers.append(nn.ReLU(inplace=True))
@@ -69,9 +73,13 @@ class ResidualBlock(nn.Module):
     """
 
     def __init__(
-        self, in_channels: int, out_channels: int, stride: int = 1, spatial_dims: int = 2,
+        self,
+        in_channels: int,
+        out_channels: int,
+        stride: int = 1,
+        spatial_dims: int = 2,
         norm: str = "batch",
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__()
         self.body = nn.Sequential(
             ConvNormAct(in_channels, out_channels, 3, stride, spatial_dims, norm),

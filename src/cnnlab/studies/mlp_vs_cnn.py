@@ -22,17 +22,17 @@ from cnnlab.train.evaluate import evaluate
 @dataclass(frozen=True)
 class MLPvsCNNConfig:
     """Args:
-        data: dataset name or folder.
-        mlp: the vector model.
-        cnn: the convolutional model.
-        budget: seconds of training for each model (the same for both).
-        epochs: upper bound on epochs within the budget.
-        shifts: test-time shifts in pixels (each image moves this far up, down, left or right).
-        rotations: test-time rotations in degrees (clockwise or counter-clockwise at random).
-        augment: training augmentation for both; none shows the architectures' own invariance.
-        train_limit: use a class-balanced subset of this many training images.
-        seed: seeds data split, weights and the test perturbations.
-        out: folder for the two runs, the figures and report.html.
+    data: dataset name or folder.
+    mlp: the vector model.
+    cnn: the convolutional model.
+    budget: seconds of training for each model (the same for both).
+    epochs: upper bound on epochs within the budget.
+    shifts: test-time shifts in pixels (each image moves this far up, down, left or right).
+    rotations: test-time rotations in degrees (clockwise or counter-clockwise at random).
+    augment: training augmentation for both; none shows the architectures' own invariance.
+    train_limit: use a class-balanced subset of this many training images.
+    seed: seeds data split, weights and the test perturbations.
+    out: folder for the two runs, the figures and report.html.
     """
 
     data: str = "fashion-mnist"
@@ -76,10 +76,28 @@ class MLPvsCNNResult:
     def table(self) -> tuple[list[str], list[list[str]]]:
         headers = ["model", "parameters", "train s", "epochs", *self.conditions]
         body = [
-            [r.name, f"{r.parameters:,}", f"{r.train_time_s:.1f}", str(r.epochs),
-             *(f"{r.accuracy[c]:.2%}" for c in self.conditions)]
+            [
+                r.name,
+                f"{r.parameters:,}",
+                f"{r.train_time_s:.1f}",
+                str(r.epochs),
+                *(f"{r.accuracy[c]:.2%}" for c in self.conditions),
+            ]
             for r in self.rows
-        ]  # fmt: skip
+        ]
+        return headers, body
+
+    def columns(self) -> tuple[list[str], list[list[str]]]:
+        """The table transposed (one column per model): narrow enough for a terminal."""
+        headers = ["", *(r.name for r in self.rows)]
+        body = [
+            ["parameters", *(f"{r.parameters:,}" for r in self.rows)],
+            ["train seconds", *(f"{r.train_time_s:.1f}" for r in self.rows)],
+            ["epochs", *(str(r.epochs) for r in self.rows)],
+        ]
+        body += [
+            [f"acc {c}", *(f"{r.accuracy[c]:.2%}" for r in self.rows)] for c in self.conditions
+        ]
         return headers, body
 
     def to_json(self) -> str:
@@ -108,28 +126,46 @@ def perturbed_test_sets(
     return out
 
 
-def run(cfg: MLPvsCNNConfig, data: ImageData | None = None,
-        console: Console | None = None) -> MLPvsCNNResult:  # fmt: skip
+def run(
+    cfg: MLPvsCNNConfig, data: ImageData | None = None, console: Console | None = None
+) -> MLPvsCNNResult:
     """Train both models for `cfg.budget` seconds each and test them on perturbed images."""
     console = console or Console()
     if data is None:
         data = load_dataset(cfg.data, train_limit=cfg.train_limit, seed=cfg.seed)
         console.print(f"data: {data.source}", highlight=False)
     tests = perturbed_test_sets(data.test_x, cfg.shifts, cfg.rotations, cfg.seed)
-    result = MLPvsCNNResult(asdict(cfg), data.source, len(data.test_y), 1 / data.num_classes,
-                            list(tests))  # fmt: skip
+    result = MLPvsCNNResult(
+        asdict(cfg), data.source, len(data.test_y), 1 / data.num_classes, list(tests)
+    )
     out = Path(cfg.out)
     for name in (cfg.mlp, cfg.cnn):
         console.print(f"[bold]{name}[/]: training for {cfg.budget:g} s", highlight=False)
-        r = train(data=data, model=name, epochs=cfg.epochs, max_time=cfg.budget,
-                  augment=cfg.augment, seed=cfg.seed, runs_dir=str(out), name=name,
-                  console=console)  # fmt: skip
+        r = train(
+            data=data,
+            model=name,
+            epochs=cfg.epochs,
+            max_time=cfg.budget,
+            augment=cfg.augment,
+            seed=cfg.seed,
+            runs_dir=str(out),
+            name=name,
+            console=console,
+        )
         acc = {}
         for cond, x in tests.items():
             ev = evaluate(r.model, x, data.test_y, data.classes, data.mean, data.std)
             acc[cond] = ev.accuracy
-        result.rows.append(ModelRow(name, count_parameters(r.model), round(r.train_time_s, 1),
-                                    len(r.history), acc, str(r.run_dir)))  # fmt: skip
+        result.rows.append(
+            ModelRow(
+                name,
+                count_parameters(r.model),
+                round(r.train_time_s, 1),
+                len(r.history),
+                acc,
+                str(r.run_dir),
+            )
+        )
     return result
 
 

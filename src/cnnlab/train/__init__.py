@@ -7,6 +7,15 @@ from cnnlab.train.loop import Trainer, TrainResult
 from cnnlab.train.predict import Prediction, predict
 
 __all__ = [
-    "EvalResult", "Prediction", "TrainConfig", "TrainResult", "Trainer", "evaluate",
-    "load_run", "make_config", "predict", "predict_logits", "train",
-]  # fmt: skip
+    "EvalResult",
+    "Prediction",
+    "TrainConfig",
+    "TrainResult",
+    "Trainer",
+    "evaluate",
+    "load_run",
+    "make_config",
+    "predict",
+    "predict_logits",
+    "train",
+]

@@ -15,7 +15,9 @@ from cnnlab.train.config import TrainConfig
 from cnnlab.train.loop import Trainer, TrainResult
 
 
-def make_config(config: TrainConfig | dict[str, Any] | None = None, **overrides: Any) -> TrainConfig:
+def make_config(
+    config: TrainConfig | dict[str, Any] | None = None, **overrides: Any
+) -> TrainConfig:
     """A TrainConfig from a config, a dict and keyword overrides; unknown keys are an error."""
     base = config.to_dict() if isinstance(config, TrainConfig) else dict(config or {})
     base.update(overrides)

@@ -58,7 +58,8 @@ def _build_model(cfg: TrainConfig, data: ImageData) -> Classifier:
     try:
         model = create_model(cfg.model, c, data.num_classes, (h, w), **cfg.model_args)
     except (ValueError, TypeError) as exc:
-        raise ModelError(f"model {cfg.model!r} cannot be built for {c}x{h}x{w} images: {exc}")
+        msg = f"model {cfg.model!r} cannot be built for {c}x{h}x{w} images: {exc}"
+        raise ModelError(msg) from None
     try:
         with torch.no_grad():
             model.eval()(torch.zeros(2, c, h, w))
@@ -124,9 +125,12 @@ class Trainer:
         MODELS.get(cfg.model)  # an unknown name fails before the data is read
         if data is None:
             data = load_dataset(
-                cfg.data, val_fraction=cfg.val_fraction, train_limit=cfg.train_limit,
-                image_size=cfg.image_size, seed=cfg.seed,
-            )  # fmt: skip
+                cfg.data,
+                val_fraction=cfg.val_fraction,
+                train_limit=cfg.train_limit,
+                image_size=cfg.image_size,
+                seed=cfg.seed,
+            )
             self.log(f"data: {data.source}")
         torch.manual_seed(cfg.seed)
         model = _build_model(cfg, data)
@@ -136,8 +140,14 @@ class Trainer:
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
         opt = _optimizer(model, cfg)
-        state: dict[str, Any] = {"epoch": 0, "step": 0, "history": [], "best": float("inf"),
-                                 "bad_epochs": 0, "elapsed": 0.0}  # fmt: skip
+        state: dict[str, Any] = {
+            "epoch": 0,
+            "step": 0,
+            "history": [],
+            "best": float("inf"),
+            "bad_epochs": 0,
+            "elapsed": 0.0,
+        }
         folder: Path | None = None
         if resume is not None:
             folder = Path(resume)
@@ -151,20 +161,35 @@ class Trainer:
             torch.set_rng_state(saved["rng"])
             state.update({k: saved[k] for k in (*state, "best_epoch") if k in saved})
         meta = runs.ModelMeta(
-            model=cfg.model, config=dict(cfg.model_args), in_channels=data.input_shape[0],
-            num_classes=data.num_classes, input_size=tuple(data.input_shape[1:]),
-            classes=list(data.classes), mean=data.mean, std=data.std, data=data.source,
-        )  # fmt: skip
+            model=cfg.model,
+            config=dict(cfg.model_args),
+            in_channels=data.input_shape[0],
+            num_classes=data.num_classes,
+            input_size=tuple(data.input_shape[1:]),
+            classes=list(data.classes),
+            mean=data.mean,
+            std=data.std,
+            data=data.source,
+        )
         if fabric.is_global_zero and folder is None:
             folder = runs.new_run_folder(cfg.runs_dir, cfg.name or f"{cfg.model}-{data.name}")
             runs.write_config(folder, cfg.to_dict())
         folder = Path(fabric.broadcast(str(folder)))
         model, opt = fabric.setup(model, opt)
         train = BatchLoader(
-            data.train_x, data.train_y, cfg.batch_size, data.mean, data.std, shuffle=True,
-            augment=augment, seed=cfg.seed, drop_last=len(data.train_y) > cfg.batch_size,
-            rank=fabric.global_rank, world_size=fabric.world_size, channels_last=channels_last,
-        )  # fmt: skip
+            data.train_x,
+            data.train_y,
+            cfg.batch_size,
+            data.mean,
+            data.std,
+            shuffle=True,
+            augment=augment,
+            seed=cfg.seed,
+            drop_last=len(data.train_y) > cfg.batch_size,
+            rank=fabric.global_rank,
+            world_size=fabric.world_size,
+            channels_last=channels_last,
+        )
         if len(train) == 0:
             raise ConfigError(f"batch_size {cfg.batch_size} leaves no batch; lower it")
         total_steps = cfg.epochs * len(train)
@@ -180,8 +205,13 @@ class Trainer:
         with progress:
             for epoch in range(state["epoch"], cfg.epochs):
                 model.train()
-                task = progress.add_task("", total=len(train), epoch=f"{epoch + 1}/{cfg.epochs}",
-                                         loss=float("nan"), speed=0.0)  # fmt: skip
+                task = progress.add_task(
+                    "",
+                    total=len(train),
+                    epoch=f"{epoch + 1}/{cfg.epochs}",
+                    loss=float("nan"),
+                    speed=0.0,
+                )
                 t0, seen, loss_sum, correct = time.perf_counter(), 0, torch.zeros(()), 0
                 for i, batch in enumerate(train.epoch(epoch)):
                     elapsed = time.perf_counter() - clock
@@ -205,14 +235,19 @@ class Trainer:
                     correct += int((logits.argmax(1) == batch[1]).sum())
                     if i % 10 == 0:
                         speed = seen * fabric.world_size / (time.perf_counter() - t0)
-                        progress.update(task, completed=i + 1, loss=float(loss.detach()),
-                                        speed=speed)
+                        progress.update(
+                            task, completed=i + 1, loss=float(loss.detach()), speed=speed
+                        )
                 progress.remove_task(task)
                 if seen == 0:
                     break
                 speed = seen * fabric.world_size / (time.perf_counter() - t0)
-                row = {"epoch": epoch + 1, "train/loss": float(loss_sum) / seen,
-                       "train/acc": correct / seen, "lr": lr}  # fmt: skip
+                row = {
+                    "epoch": epoch + 1,
+                    "train/loss": float(loss_sum) / seen,
+                    "train/acc": correct / seen,
+                    "lr": lr,
+                }
                 row.update(self._validate(model, data, channels_last))
                 row["time"] = round(time.perf_counter() - clock, 3)
                 row["img_per_s"] = round(speed, 1)
@@ -244,8 +279,10 @@ class Trainer:
         if stopped and stopped != "paused":
             self.log(stopped)
         if stopped == "paused" and state["epoch"] < cfg.epochs:
-            self.log(f"paused after epoch {state['epoch']}; continue with: "
-                     f"cnnlab train --resume {folder}")  # fmt: skip
+            self.log(
+                f"paused after epoch {state['epoch']}; continue with: "
+                f"cnnlab train --resume {folder}"
+            )
             return TrainResult(folder, raw, meta, state["history"], None, train_time)
         best, _ = runs.load_model(folder) if fabric.is_global_zero else (raw, None)
         if channels_last:
@@ -253,8 +290,10 @@ class Trainer:
         result = TrainResult(folder, best, meta, state["history"], None, train_time)
         if fabric.is_global_zero:
             result.test = self._finish(folder, best, data, meta, state, train_time, channels_last)
-            self.log(f"test accuracy {result.test.accuracy:.2%}  ({time.perf_counter() - t_start:.1f} s)"
-                     f"  report: {folder / 'report.html'}")  # fmt: skip
+            self.log(
+                f"test accuracy {result.test.accuracy:.2%}  ({time.perf_counter() - t_start:.1f} s)"
+                f"  report: {folder / 'report.html'}"
+            )
         fabric.barrier()
         return result
 
@@ -269,8 +308,13 @@ class Trainer:
             from cnnlab.train.evaluate import predict_logits
 
             logits = predict_logits(model, x, data.mean, data.std, channels_last=channels_last)
-            stats = torch.tensor([F.cross_entropy(logits, y, reduction="sum").item(),
-                                  float((logits.argmax(1) == y).sum()), float(len(y))])  # fmt: skip
+            stats = torch.tensor(
+                [
+                    F.cross_entropy(logits, y, reduction="sum").item(),
+                    float((logits.argmax(1) == y).sum()),
+                    float(len(y)),
+                ]
+            )
         if ws > 1:
             stats = fabric.all_reduce(stats, reduce_op="sum")
         return {"val/loss": float(stats[0] / stats[2]), "val/acc": float(stats[1] / stats[2])}
@@ -282,8 +326,15 @@ class Trainer:
         if improved:
             runs.save_model(folder, raw, meta)
         model_state = {k: v.detach().clone() for k, v in raw.state_dict().items()}
-        runs.atomic_torch_save({**state, "model": model_state, "optimizer": opt.state_dict(),
-                                "rng": torch.get_rng_state()}, folder / "state.pt")  # fmt: skip
+        runs.atomic_torch_save(
+            {
+                **state,
+                "model": model_state,
+                "optimizer": opt.state_dict(),
+                "rng": torch.get_rng_state(),
+            },
+            folder / "state.pt",
+        )
         runs.write_metrics(folder, state["history"])
         if tb is not None:
             for k, v in row.items():
@@ -293,37 +344,59 @@ class Trainer:
 
     def _finish(self, folder, model, data, meta, state, train_time, channels_last) -> EvalResult:
         cfg = self.cfg
-        test = evaluate(model, data.test_x, data.test_y, data.classes, data.mean, data.std,
-                        tta=cfg.tta, channels_last=channels_last)  # fmt: skip
+        test = evaluate(
+            model,
+            data.test_x,
+            data.test_y,
+            data.classes,
+            data.mean,
+            data.std,
+            tta=cfg.tta,
+            channels_last=channels_last,
+        )
         mistakes = worst_mistakes(test, data.test_y)
         results = {
-            "test": test.to_dict(), "best_epoch": state.get("best_epoch", state["epoch"]),
-            "epochs_run": state["epoch"], "train_time_s": round(train_time, 2),
-            "parameters": count_parameters(model), "data_source": data.source,
+            "test": test.to_dict(),
+            "best_epoch": state.get("best_epoch", state["epoch"]),
+            "epochs_run": state["epoch"],
+            "train_time_s": round(train_time, 2),
+            "parameters": count_parameters(model),
+            "data_source": data.source,
             "mistakes": mistakes,
-        }  # fmt: skip
+        }
         runs.atomic_write(folder / "results.json", json.dumps(results, indent=2))
         meta.extra = {"test_accuracy": test.accuracy, "best_epoch": results["best_epoch"]}
-        runs.atomic_write(folder / "model.json", json.dumps(
-            {"format": runs.FORMAT, "version": 1, **meta.__dict__}, indent=2))  # fmt: skip
+        runs.atomic_write(
+            folder / "model.json",
+            json.dumps({"format": runs.FORMAT, "version": 1, **meta.__dict__}, indent=2),
+        )
         from cnnlab.viz import figures, report
 
         figs = folder / "figures"
         figures.save_figure(figures.plot_curves(state["history"]), figs / "curves.png")
-        figures.save_figure(figures.plot_confusion(
-            torch.tensor(test.confusion).numpy(), data.classes), figs / "confusion.png")  # fmt: skip
+        figures.save_figure(
+            figures.plot_confusion(torch.tensor(test.confusion).numpy(), data.classes),
+            figs / "confusion.png",
+        )
         idx = [m["index"] for m in mistakes]
-        figures.save_figure(figures.plot_mistakes(
-            data.test_x[idx].numpy(), [m["true"] for m in mistakes],
-            [m["pred"] for m in mistakes], [m["confidence"] for m in mistakes],
-        ), figs / "mistakes.png")  # fmt: skip
+        figures.save_figure(
+            figures.plot_mistakes(
+                data.test_x[idx].numpy(),
+                [m["true"] for m in mistakes],
+                [m["pred"] for m in mistakes],
+                [m["confidence"] for m in mistakes],
+            ),
+            figs / "mistakes.png",
+        )
         report.run_report(folder)
         return test
 
 
 def _epoch_line(row: dict[str, float], epochs: int) -> str:
-    parts = [f"epoch {int(row['epoch'])}/{epochs}",
-             f"train loss {row['train/loss']:.4f} acc {row['train/acc']:.2%}"]  # fmt: skip
+    parts = [
+        f"epoch {int(row['epoch'])}/{epochs}",
+        f"train loss {row['train/loss']:.4f} acc {row['train/acc']:.2%}",
+    ]
     if "val/loss" in row:
         parts.append(f"val loss {row['val/loss']:.4f} acc {row['val/acc']:.2%}")
     parts.append(f"{row['img_per_s']:,.0f} img/s  {row['time']:.1f} s")

@@ -66,11 +66,15 @@ class ModelMeta:
 
 def save_model(folder: Path, model: torch.nn.Module, meta: ModelMeta) -> None:
     """model.safetensors (fp32 weights) and model.json (architecture and preprocessing)."""
-    state = {k: v.detach().float().contiguous() if v.is_floating_point() else v.contiguous()
-             for k, v in model.state_dict().items()}  # fmt: skip
+    state = {
+        k: v.detach().float().contiguous() if v.is_floating_point() else v.contiguous()
+        for k, v in model.state_dict().items()
+    }
     atomic_write(folder / "model.safetensors", save(state))
-    atomic_write(folder / "model.json", json.dumps({"format": FORMAT, "version": 1,
-                                                    **asdict(meta)}, indent=2))  # fmt: skip
+    atomic_write(
+        folder / "model.json",
+        json.dumps({"format": FORMAT, "version": 1, **asdict(meta)}, indent=2),
+    )
 
 
 def read_meta(folder: Path) -> ModelMeta:
@@ -130,7 +134,9 @@ def load_state(folder: Path) -> dict[str, Any]:
         return torch.load(path, weights_only=True, map_location="cpu")
     except Exception as exc:  # torch raises many kinds for a damaged file
         msg = str(exc).strip().splitlines()[0][:120]
-        raise RunError(f"{path} is corrupt ({msg}); resume is impossible, start a new run") from None
+        raise RunError(
+            f"{path} is corrupt ({msg}); resume is impossible, start a new run"
+        ) from None
 
 
 def write_config(folder: Path, cfg: dict[str, Any]) -> None:
@@ -167,7 +173,9 @@ def read_metrics(folder: Path) -> list[dict[str, float]]:
     if not path.is_file():
         return []
     with path.open() as f:
-        return [{k: float(v) for k, v in r.items() if v not in ("", None)} for r in csv.DictReader(f)]
+        return [
+            {k: float(v) for k, v in r.items() if v not in ("", None)} for r in csv.DictReader(f)
+        ]
 
 
 def new_run_folder(runs_dir: str | Path, name: str) -> Path:

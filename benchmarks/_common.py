@@ -1,0 +1,57 @@
+"""Shared by the benchmark scripts: machine description, medians, and writing a section of
+docs/benchmarks.md between markers so each script owns its own table."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import statistics
+import sys
+from datetime import date
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+
+
+def machine() -> str:
+    import torch
+
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores visible, torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads), Python {platform.python_version()}, "
+        f"{date.today().isoformat()}"
+    )
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def command() -> str:
+    return "python " + " ".join([Path(sys.argv[0]).as_posix().split("/main/")[-1], *sys.argv[1:]])
+
+
+def write_section(name: str, body: str) -> None:
+    """Replace (or append) the block between <!-- begin:name --> and <!-- end:name -->."""
+    DOCS.parent.mkdir(parents=True, exist_ok=True)
+    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n\n"
+    block = f"<!-- begin:{name} -->\n{body.strip()}\n<!-- end:{name} -->"
+    pattern = re.compile(
+        rf"<!-- begin:{re.escape(name)} -->.*?<!-- end:{re.escape(name)} -->", re.S
+    )
+    text = (
+        pattern.sub(lambda _: block, text) if pattern.search(text) else text + "\n" + block + "\n"
+    )
+    tmp = DOCS.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.replace(DOCS)
+    print(f"wrote section {name!r} of {DOCS}")
