@@ -3,8 +3,8 @@ multi-process training. One `step(batch, stage)` serves train and validation."""
 
 from __future__ import annotations
 
-import json
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +20,9 @@ from cnnlab.errors import ConfigError, ModelError, RunError
 from cnnlab.models import Classifier, count_parameters, create_model
 from cnnlab.train import runs
 from cnnlab.train.config import TrainConfig
-from cnnlab.train.evaluate import EvalResult, evaluate, worst_mistakes
+from cnnlab.train.evaluate import EvalResult
 from cnnlab.train.progress import epoch_progress
+from cnnlab.train.results import write_results
 from cnnlab.train.schedule import one_cycle_lr, resolve_precision
 
 
@@ -171,11 +172,6 @@ class Trainer:
             std=data.std,
             data=data.source,
         )
-        if fabric.is_global_zero and folder is None:
-            folder = runs.new_run_folder(cfg.runs_dir, cfg.name or f"{cfg.model}-{data.name}")
-            runs.write_config(folder, cfg.to_dict())
-        folder = Path(fabric.broadcast(str(folder)))
-        model, opt = fabric.setup(model, opt)
         train = BatchLoader(
             data.train_x,
             data.train_y,
@@ -192,6 +188,14 @@ class Trainer:
         )
         if len(train) == 0:
             raise ConfigError(f"batch_size {cfg.batch_size} leaves no batch; lower it")
+        model, opt = fabric.setup(model, opt)
+        fresh: Path | None = None
+        if fabric.is_global_zero and folder is None:
+            fresh = folder = runs.new_run_folder(
+                cfg.runs_dir, cfg.name or f"{cfg.model}-{data.name}"
+            )
+            runs.write_config(folder, cfg.to_dict())
+        folder = Path(fabric.broadcast(str(folder)))
         total_steps = cfg.epochs * len(train)
         tb = _tensorboard(folder) if fabric.is_global_zero else None
         self.log(
@@ -202,75 +206,81 @@ class Trainer:
         clock = time.perf_counter() - state["elapsed"]
         stopped, epochs_this_call = "", 0
         progress = epoch_progress(self.console, cfg.progress and fabric.is_global_zero)
-        with progress:
-            for epoch in range(state["epoch"], cfg.epochs):
-                model.train()
-                task = progress.add_task(
-                    "",
-                    total=len(train),
-                    epoch=f"{epoch + 1}/{cfg.epochs}",
-                    loss=float("nan"),
-                    speed=0.0,
-                )
-                t0, seen, loss_sum, correct = time.perf_counter(), 0, torch.zeros(()), 0
-                for i, batch in enumerate(train.epoch(epoch)):
-                    elapsed = time.perf_counter() - clock
-                    p = state["step"] / total_steps
-                    if cfg.max_time:
-                        p = max(p, elapsed / cfg.max_time)
-                        if elapsed >= cfg.max_time:
-                            stopped = f"time budget of {cfg.max_time:g} s used"
-                            break
-                    lr = one_cycle_lr(p, cfg.lr)
-                    for g in opt.param_groups:
-                        g["lr"] = lr
-                    loss, logits = self.step(model, batch, "train")
-                    opt.zero_grad(set_to_none=True)
-                    fabric.backward(loss)
-                    opt.step()
-                    state["step"] += 1
-                    n = len(batch[1])
-                    seen += n
-                    loss_sum += loss.detach() * n
-                    correct += int((logits.argmax(1) == batch[1]).sum())
-                    if i % 10 == 0:
-                        speed = seen * fabric.world_size / (time.perf_counter() - t0)
-                        progress.update(
-                            task, completed=i + 1, loss=float(loss.detach()), speed=speed
-                        )
-                progress.remove_task(task)
-                if seen == 0:
-                    break
-                speed = seen * fabric.world_size / (time.perf_counter() - t0)
-                row = {
-                    "epoch": epoch + 1,
-                    "train/loss": float(loss_sum) / seen,
-                    "train/acc": correct / seen,
-                    "lr": lr,
-                }
-                row.update(self._validate(model, data, channels_last))
-                row["time"] = round(time.perf_counter() - clock, 3)
-                row["img_per_s"] = round(speed, 1)
-                state["history"].append(row)
-                state["epoch"] = epoch + 1
-                state["elapsed"] = time.perf_counter() - clock
-                improved = row.get("val/loss", -epoch) < state["best"]
-                if improved:
-                    state["best"], state["bad_epochs"] = row.get("val/loss", -epoch), 0
-                    state["best_epoch"] = epoch + 1
-                else:
-                    state["bad_epochs"] += 1
-                self._checkpoint(folder, model, opt, meta, state, improved, tb, row)
-                self.log(_epoch_line(row, cfg.epochs))
-                epochs_this_call += 1
-                if stopped:
-                    break
-                if cfg.patience and state["bad_epochs"] >= cfg.patience:
-                    stopped = f"early stop: val/loss did not improve for {cfg.patience} epochs"
-                    break
-                if stop_after is not None and epochs_this_call >= stop_after:
-                    stopped = "paused"
-                    break
+        try:
+            with progress:
+                for epoch in range(state["epoch"], cfg.epochs):
+                    model.train()
+                    task = progress.add_task(
+                        "",
+                        total=len(train),
+                        epoch=f"{epoch + 1}/{cfg.epochs}",
+                        loss=float("nan"),
+                        speed=0.0,
+                    )
+                    t0, seen, loss_sum, correct = time.perf_counter(), 0, torch.zeros(()), 0
+                    for i, batch in enumerate(train.epoch(epoch)):
+                        elapsed = time.perf_counter() - clock
+                        p = state["step"] / total_steps
+                        if cfg.max_time:
+                            p = max(p, elapsed / cfg.max_time)
+                            if elapsed >= cfg.max_time:
+                                stopped = f"time budget of {cfg.max_time:g} s used"
+                                break
+                        lr = one_cycle_lr(p, cfg.lr)
+                        for g in opt.param_groups:
+                            g["lr"] = lr
+                        loss, logits = self.step(model, batch, "train")
+                        opt.zero_grad(set_to_none=True)
+                        fabric.backward(loss)
+                        opt.step()
+                        state["step"] += 1
+                        n = len(batch[1])
+                        seen += n
+                        loss_sum += loss.detach() * n
+                        correct += int((logits.argmax(1) == batch[1]).sum())
+                        if i % 10 == 0:
+                            speed = seen * fabric.world_size / (time.perf_counter() - t0)
+                            progress.update(
+                                task, completed=i + 1, loss=float(loss.detach()), speed=speed
+                            )
+                    progress.remove_task(task)
+                    if seen == 0:
+                        break
+                    speed = seen * fabric.world_size / (time.perf_counter() - t0)
+                    row = {
+                        "epoch": epoch + 1,
+                        "train/loss": float(loss_sum) / seen,
+                        "train/acc": correct / seen,
+                        "lr": lr,
+                    }
+                    row.update(self._validate(model, data, channels_last))
+                    row["time"] = round(time.perf_counter() - clock, 3)
+                    row["img_per_s"] = round(speed, 1)
+                    state["history"].append(row)
+                    state["epoch"] = epoch + 1
+                    state["elapsed"] = time.perf_counter() - clock
+                    improved = row.get("val/loss", -epoch) < state["best"]
+                    if improved:
+                        state["best"], state["bad_epochs"] = row.get("val/loss", -epoch), 0
+                        state["best_epoch"] = epoch + 1
+                    else:
+                        state["bad_epochs"] += 1
+                    self._checkpoint(folder, model, opt, meta, state, improved, tb, row)
+                    self.log(_epoch_line(row, cfg.epochs))
+                    epochs_this_call += 1
+                    if stopped:
+                        break
+                    if cfg.patience and state["bad_epochs"] >= cfg.patience:
+                        stopped = f"early stop: val/loss did not improve for {cfg.patience} epochs"
+                        break
+                    if stop_after is not None and epochs_this_call >= stop_after:
+                        stopped = "paused"
+                        break
+        except BaseException:
+            # a run that never completed an epoch leaves nothing behind
+            if fresh is not None and not (fresh / "state.pt").exists():
+                shutil.rmtree(fresh, ignore_errors=True)
+            raise
         if tb is not None:
             tb.close()
         fabric.barrier()
@@ -289,7 +299,9 @@ class Trainer:
             best = best.to(memory_format=torch.channels_last)
         result = TrainResult(folder, best, meta, state["history"], None, train_time)
         if fabric.is_global_zero:
-            result.test = self._finish(folder, best, data, meta, state, train_time, channels_last)
+            result.test = write_results(
+                folder, best, data, meta, state, train_time, cfg.tta, channels_last
+            )
             self.log(
                 f"test accuracy {result.test.accuracy:.2%}  ({time.perf_counter() - t_start:.1f} s)"
                 f"  report: {folder / 'report.html'}"
@@ -341,55 +353,6 @@ class Trainer:
                 if k != "epoch":
                     tb.add_scalar(k, v, row["epoch"])
             tb.flush()
-
-    def _finish(self, folder, model, data, meta, state, train_time, channels_last) -> EvalResult:
-        cfg = self.cfg
-        test = evaluate(
-            model,
-            data.test_x,
-            data.test_y,
-            data.classes,
-            data.mean,
-            data.std,
-            tta=cfg.tta,
-            channels_last=channels_last,
-        )
-        mistakes = worst_mistakes(test, data.test_y)
-        results = {
-            "test": test.to_dict(),
-            "best_epoch": state.get("best_epoch", state["epoch"]),
-            "epochs_run": state["epoch"],
-            "train_time_s": round(train_time, 2),
-            "parameters": count_parameters(model),
-            "data_source": data.source,
-            "mistakes": mistakes,
-        }
-        runs.atomic_write(folder / "results.json", json.dumps(results, indent=2))
-        meta.extra = {"test_accuracy": test.accuracy, "best_epoch": results["best_epoch"]}
-        runs.atomic_write(
-            folder / "model.json",
-            json.dumps({"format": runs.FORMAT, "version": 1, **meta.__dict__}, indent=2),
-        )
-        from cnnlab.viz import figures, report
-
-        figs = folder / "figures"
-        figures.save_figure(figures.plot_curves(state["history"]), figs / "curves.png")
-        figures.save_figure(
-            figures.plot_confusion(torch.tensor(test.confusion).numpy(), data.classes),
-            figs / "confusion.png",
-        )
-        idx = [m["index"] for m in mistakes]
-        figures.save_figure(
-            figures.plot_mistakes(
-                data.test_x[idx].numpy(),
-                [m["true"] for m in mistakes],
-                [m["pred"] for m in mistakes],
-                [m["confidence"] for m in mistakes],
-            ),
-            figs / "mistakes.png",
-        )
-        report.run_report(folder)
-        return test
 
 
 def _epoch_line(row: dict[str, float], epochs: int) -> str:
