@@ -12,7 +12,7 @@ from typing import Any
 
 from jsonargparse import ArgumentParser
 
-from cnnlab.cli import compare, info, runs, train
+from cnnlab.cli import common, compare, info, runs, train
 
 GROUPS = [train, info, runs, compare]
 
@@ -47,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --print_config
         return int(exc.code or 0)
     command = ns.command
+    common.ARGV[:] = args
     try:
         return int(handlers[command](ns[command]) or 0)
     except CnnlabError as exc:
@@ -56,7 +57,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted; completed epochs are saved (resume with --resume RUN)")
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

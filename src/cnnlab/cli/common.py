@@ -37,5 +37,14 @@ def table(headers: list[str], rows: list[list[Any]], title: str = "") -> Table:
     return t
 
 
-console = Console()
+console = Console(soft_wrap=True)
+ARGV: list[str] = []  # the arguments of this invocation, to tell typed options from defaults
+
+
+def given(name: str) -> bool:
+    """Whether --name was typed on the command line (not just defaulted)."""
+    flag = f"--{name}"
+    return any(a == flag or a.startswith(flag + "=") for a in ARGV)
+
+
 __all__ = ["asdict", "config_from", "console", "parser_for", "table"]

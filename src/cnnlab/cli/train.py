@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnnlab.cli.common import config_from, console, parser_for
+from cnnlab.cli.common import config_from, console, given, parser_for
 from cnnlab.train import TrainConfig
 from cnnlab.train import train as train_api
+
+RESUMABLE = ("epochs", "progress", "devices", "num_nodes", "strategy", "accelerator", "patience")
 
 
 def register(sub: Any) -> dict:
@@ -29,15 +31,9 @@ def register(sub: Any) -> dict:
 
 def run(ns: Any) -> int:
     if ns.resume:
-        # only options given on the command line override the saved config
-        given = {
-            k: v
-            for k, v in ns.as_dict().items()
-            if k
-            in ("epochs", "progress", "devices", "num_nodes", "strategy", "accelerator", "patience")
-            and v != TrainConfig.__dataclass_fields__[k].default
-        }
-        result = train_api(resume=ns.resume, stop_after=ns.stop_after, console=console, **given)
+        # the saved config rules; only options typed now override it
+        overrides = {k: v for k, v in ns.as_dict().items() if k in RESUMABLE and given(k)}
+        result = train_api(resume=ns.resume, stop_after=ns.stop_after, console=console, **overrides)
     else:
         cfg = config_from(ns, TrainConfig)
         result = train_api(cfg, stop_after=ns.stop_after, console=console)

@@ -57,6 +57,7 @@ class ImageData:
     test_x: torch.Tensor
     test_y: torch.Tensor
     source: str = ""
+    origin: str = ""  # what load_dataset was given: a name, or a folder's absolute path
     mean: tuple[float, ...] = field(default=())
     std: tuple[float, ...] = field(default=())
 
@@ -287,6 +288,7 @@ def load_dataset(
         test_x=torch.from_numpy(np.ascontiguousarray(arrays["test_x"])),
         test_y=torch.from_numpy(np.ascontiguousarray(arrays["test_y"])),
         source=source,
+        origin=key if key in DATASETS else str(Path(key).expanduser().resolve()),
         mean=tuple(round(m, 4) for m in mean),
         std=tuple(round(s, 4) for s in std),
     )

@@ -58,10 +58,13 @@ class BatchLoader:
             idx = torch.randperm(n, generator=g)
         else:
             idx = torch.arange(n)
+        # trim to a multiple of world_size so every rank runs the same number of steps (an
+        # unequal count makes DDP wait forever), as DistributedSampler(drop_last=True) does
+        idx = idx[: len(idx) - len(idx) % self.world_size] if self.world_size > 1 else idx
         return idx[self.rank :: self.world_size]
 
     def __len__(self) -> int:
-        n = len(range(self.rank, len(self.y), self.world_size))
+        n = len(self.y) // self.world_size
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def epoch(self, epoch: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:

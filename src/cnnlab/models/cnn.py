@@ -58,16 +58,19 @@ class SmallCNN(Classifier):
 
 @dataclass(frozen=True)
 class BNCNNConfig:
-    """widths: one stage per entry (convs_per_stage conv-BN-ReLU each), max-pool between
-    stages, global average pooling at the end."""
+    """stem: channels of a stride-2 conv-BN-ReLU that first halves the image (0: none);
+    widths: one stage per entry (convs_per_stage conv-BN-ReLU each), max-pool between
+    stages; pool: "avg" (global average) or "flatten" (keep the last map's positions)."""
 
+    stem: int = 0
     widths: tuple[int, ...] = (32, 64, 128)
     convs_per_stage: int = 1
+    pool: str = "avg"
     dropout: float = 0.0
 
 
 class BNCNN(Classifier):
-    """[conv-BN-ReLU x n, max-pool] per stage, global average pool, Linear head."""
+    """[stem,] [conv-BN-ReLU x n, max-pool] per stage, global pool or flatten, Linear head."""
 
     def __init__(
         self,
@@ -79,21 +82,37 @@ class BNCNN(Classifier):
         super().__init__()
         check_positive("num_classes", num_classes)
         check_positive("convs_per_stage", cfg.convs_per_stage)
+        if cfg.pool not in ("avg", "flatten"):
+            raise ValueError(f"pool must be 'avg' or 'flatten', got {cfg.pool!r}")
         layers: list[nn.Module] = []
-        c = in_channels
-        for i, w in enumerate(cfg.widths):
-            check_positive("width", w)
+        c, (h, w) = in_channels, input_size
+        if cfg.stem < 0:
+            raise ValueError(f"stem must be >= 0 channels, got {cfg.stem}")
+        if cfg.stem:
+            layers.append(ConvNormAct(c, cfg.stem, stride=2))
+            c, h, w = cfg.stem, (h + 1) // 2, (w + 1) // 2
+        for i, width in enumerate(cfg.widths):
+            check_positive("width", width)
             for _ in range(cfg.convs_per_stage):
-                layers.append(ConvNormAct(c, w))
-                c = w
+                layers.append(ConvNormAct(c, width))
+                c = width
             if i < len(cfg.widths) - 1:
                 layers.append(nn.MaxPool2d(2))
+                h, w = h // 2, w // 2
+        if h < 1 or w < 1:
+            raise ValueError(f"{len(cfg.widths)} stages pool {input_size} below 1x1; use fewer")
         self.body = nn.Sequential(*layers)
-        self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(cfg.dropout))
+        if cfg.pool == "avg":
+            self.pool = nn.Sequential(
+                nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(cfg.dropout)
+            )
+        else:
+            self.pool = nn.Sequential(nn.Flatten(), nn.Dropout(cfg.dropout))
+            c = c * h * w
         self.head = nn.Linear(c, num_classes)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pool(self.body(x))  # (B, widths[-1])
+        return self.pool(self.body(x))  # (B, widths[-1]) or (B, widths[-1] * h * w)
 
 
 @dataclass(frozen=True)

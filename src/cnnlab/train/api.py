@@ -54,7 +54,7 @@ def train(
     if data is not None and loaded is None:
         overrides["data"] = str(data)
     elif loaded is not None:
-        overrides.setdefault("data", loaded.name)
+        overrides.setdefault("data", loaded.origin or loaded.name)
     if resume is not None:
         saved = runs.read_config(Path(resume))
         runs.read_meta(Path(resume))  # a folder that is not a finished-epoch run fails here

@@ -23,7 +23,7 @@ from cnnlab.train.config import TrainConfig
 from cnnlab.train.evaluate import EvalResult
 from cnnlab.train.progress import epoch_progress
 from cnnlab.train.results import write_results
-from cnnlab.train.schedule import one_cycle_lr, resolve_precision
+from cnnlab.train.schedule import one_cycle_lr, one_cycle_lr_at_step, resolve_precision
 
 
 @dataclass
@@ -96,7 +96,7 @@ class Trainer:
         )
         self.accelerator = accelerator
         self.precision = resolve_precision(cfg.precision, accelerator)
-        self.console = console or Console()
+        self.console = console or Console(soft_wrap=True)
 
     def log(self, msg: str) -> None:
         if self.fabric.is_global_zero:
@@ -220,13 +220,15 @@ class Trainer:
                     t0, seen, loss_sum, correct = time.perf_counter(), 0, torch.zeros(()), 0
                     for i, batch in enumerate(train.epoch(epoch)):
                         elapsed = time.perf_counter() - clock
-                        p = state["step"] / total_steps
                         if cfg.max_time:
-                            p = max(p, elapsed / cfg.max_time)
-                            if elapsed >= cfg.max_time:
+                            # every call trains at least one step, so a run always has an epoch
+                            if elapsed >= cfg.max_time and (seen or epochs_this_call):
                                 stopped = f"time budget of {cfg.max_time:g} s used"
                                 break
-                        lr = one_cycle_lr(p, cfg.lr)
+                            p = max(state["step"] / total_steps, elapsed / cfg.max_time)
+                            lr = one_cycle_lr(p, cfg.lr)
+                        else:
+                            lr = one_cycle_lr_at_step(state["step"], total_steps, cfg.lr)
                         for g in opt.param_groups:
                             g["lr"] = lr
                         loss, logits = self.step(model, batch, "train")

@@ -17,8 +17,9 @@ def one_cycle_lr(
     """The one-cycle learning rate at `progress` in [0, 1]: cosine warm-up from peak/div_factor
     to peak over pct_start, then cosine annealing to peak/(div_factor*final_div_factor).
 
-    Equals torch.optim.lr_scheduler.OneCycleLR (anneal_strategy="cos") at step/total; written
-    as a function of progress so a time budget can drive it as well as a step count.
+    The continuous form, so a time budget can drive it; torch's step-based OneCycleLR ends its
+    phases one step earlier (within 4 * peak / total of this). `one_cycle_lr_at_step` is the
+    exact step-based form.
     """
     p = min(max(progress, 0.0), 1.0)
     start = peak / div_factor
@@ -28,6 +29,27 @@ def one_cycle_lr(
         return start + (peak - start) * (1 - math.cos(math.pi * t)) / 2
     t = (p - pct_start) / (1 - pct_start)
     return end + (peak - end) * (1 + math.cos(math.pi * t)) / 2
+
+
+def one_cycle_lr_at_step(
+    step: int,
+    total_steps: int,
+    peak: float,
+    pct_start: float = 0.25,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+) -> float:
+    """The learning rate torch.optim.lr_scheduler.OneCycleLR (anneal_strategy="cos",
+    cycle_momentum=False) gives at `step` of `total_steps`: the warm-up ends at step
+    pct_start * total - 1 and the annealing at step total - 1."""
+    start = peak / div_factor
+    end = start / final_div_factor
+    warm_end = pct_start * total_steps - 1
+    if step <= warm_end and warm_end > 0:
+        t, hi, lo = step / warm_end, peak, start
+        return hi + (lo - hi) / 2 * (math.cos(math.pi * t) + 1)
+    t = (step - max(warm_end, 0)) / max(total_steps - 1 - max(warm_end, 0), 1e-12)
+    return end + (peak - end) / 2 * (math.cos(math.pi * min(t, 1.0)) + 1)
 
 
 @lru_cache(maxsize=1)

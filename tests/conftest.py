@@ -1,0 +1,162 @@
+"""Shared fixtures: tiny generated image folders, tiny in-memory datasets, a quiet console.
+
+Everything here is small on purpose: the whole suite runs on 2 CPU cores in a few minutes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from pathlib import Path
+
+os.environ.setdefault("CNNLAB_OFFLINE", "1")  # never try a download from the tests
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+import cnnlab  # noqa: E402
+import cnnlab.data.datasets as datasets_mod  # noqa: E402
+
+# The test machine has 2 cores shared with other work: one intra-op thread per process keeps
+# the tiny models fast and, above all, steady (two threads fighting another job measured
+# 0.3-17 s for the same 2-epoch MLP run). Runs that the tests compare bit for bit are made
+# in the same process, so they share this setting.
+torch.set_num_threads(1)
+
+REAL_FASHION = Path("/usr/share/datasets/fashion-mnist")
+REAL_FASHION_FILES = [
+    "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+]  # fmt: skip
+
+
+def has_real_fashion() -> bool:
+    return all((REAL_FASHION / f).is_file() for f in REAL_FASHION_FILES)
+
+
+needs_real_fashion = pytest.mark.skipif(
+    not has_real_fashion(), reason=f"real Fashion-MNIST not installed in {REAL_FASHION}"
+)
+
+
+# ---- generated images ----------------------------------------------------------------------
+
+
+def pattern(label: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A (size, size, 3) uint8 image whose structure and tint depend on the class:
+    0 horizontal stripes (red), 1 vertical stripes (green), 2 a bright centre square (blue),
+    3+ a diagonal. Random phase and noise make every image different."""
+    yy, xx = np.mgrid[0:size, 0:size]
+    phase = int(rng.integers(0, 2))
+    k = label % 4
+    if k == 0:
+        g = ((yy + phase) // 2) % 2
+    elif k == 1:
+        g = ((xx + phase) // 2) % 2
+    elif k == 2:
+        q = size // 4
+        g = ((yy >= q) & (yy < size - q) & (xx >= q) & (xx < size - q)).astype(int)
+    else:
+        g = (np.abs(yy - xx) <= 1).astype(int)
+    base = 40 + 170 * g.astype(np.float64)
+    img = np.repeat(base[:, :, None], 3, axis=2)
+    img[:, :, label % 3] += 40  # class tint
+    img += rng.normal(0, 12, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def write_image_folder(
+    root: Path,
+    classes: int = 3,
+    per_class: int = 12,
+    size: int = 12,
+    mode: str = "RGB",
+    seed: int = 0,
+    names: list[str] | None = None,
+) -> Path:
+    """root/<class>/<i>.png, PIL-written, `per_class` images of each class."""
+    rng = np.random.default_rng(seed)
+    names = names or [f"class{c}" for c in range(classes)]
+    for c, name in enumerate(names):
+        d = root / name
+        d.mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            im = Image.fromarray(pattern(c, size, rng), "RGB")
+            if mode != "RGB":
+                im = im.convert(mode)
+            im.save(d / f"{i:03d}.png")
+    return root
+
+
+def write_idx(path: Path, array: np.ndarray, gz: bool = False) -> Path:
+    """One unsigned-byte IDX file: magic 0 0 0x08 ndim, big-endian dims, raw bytes."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    raw = bytes([0, 0, 0x08, array.ndim]) + b"".join(struct.pack(">I", d) for d in array.shape)
+    raw += array.tobytes()
+    if gz:
+        path = path.with_name(path.name + ".gz")
+        path.write_bytes(gzip.compress(raw))
+    else:
+        path.write_bytes(raw)
+    return path
+
+
+def save_png(path: Path, array: np.ndarray, mode: str | None = None) -> Path:
+    im = Image.fromarray(array)
+    if mode is not None:
+        im = im.convert(mode)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    im.save(path)
+    return path
+
+
+# ---- fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def quiet() -> Console:
+    return Console(quiet=True)
+
+
+@pytest.fixture(scope="session")
+def image_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3 classes x 20 RGB 12x12 PNGs with class-dependent patterns (read-only: do not edit)."""
+    return write_image_folder(tmp_path_factory.mktemp("folder") / "shapes", per_class=20)
+
+
+@pytest.fixture(scope="session")
+def tiny_data(image_folder: Path) -> cnnlab.ImageData:
+    """The image folder loaded in memory: 3x12x12 uint8, 3 classes."""
+    return cnnlab.load_dataset(image_folder, seed=0)
+
+
+@pytest.fixture(scope="session")
+def fashion_small() -> cnnlab.ImageData:
+    """2,000 training images of the embedded Fashion-MNIST subset (always shipped), its full
+    1,000-image test split; the same on every machine."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(datasets_mod, "_locate", lambda *a: (None, "nowhere"))
+        return cnnlab.load_dataset("fashion-mnist", train_limit=2000, seed=0)
+
+
+@pytest.fixture
+def no_system_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Named datasets find nothing on disk (the embedded subset remains)."""
+    monkeypatch.setattr(datasets_mod, "_locate", lambda *a: (None, "nowhere"))
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory: pytest.TempPathFactory, image_folder: Path) -> Path:
+    """A finished run folder of cnn-small on the tiny RGB folder (shared, read-only: copy it
+    before damaging it). Trained from the folder's path, so its config.yaml can resume it."""
+    runs_dir = tmp_path_factory.mktemp("runs")
+    result = cnnlab.train(
+        data=str(image_folder), model="cnn-small", epochs=2, batch_size=16, precision="32",
+        runs_dir=str(runs_dir), name="tiny", progress=False, console=Console(quiet=True),
+    )  # fmt: skip
+    return result.run_dir

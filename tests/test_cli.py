@@ -1,0 +1,388 @@
+"""The command line: every bad input is one line on stderr and exit code 2, with no run folder
+left behind; the commands end to end on tiny data; 2-process DDP training on CPU."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from cnnlab.cli import main
+from cnnlab.data.datasets import DATASETS
+from cnnlab.models import MODELS, list_models
+from conftest import write_image_folder
+
+CNNLAB = Path(sys.executable).with_name("cnnlab")  # the installed console script
+
+
+def cli(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in folder.rglob("*")}  # fmt: skip
+
+
+def assert_one_line_error(rc: int, err: str, *fragments: str) -> None:
+    assert rc == 2
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("cnnlab: error: ")
+    for frag in fragments:
+        assert frag in lines[0], (frag, lines[0])
+
+
+# ---- bad input -----------------------------------------------------------------------------
+# Each case builds what it needs under tmp and returns (argv, folder that must not change,
+# fragments the error line must contain).
+
+Case = Callable[[Path, Path], tuple[list[str], Path, list[str]]]
+
+
+def _train(data: Path | str, runs: Path, *extra: str) -> list[str]:
+    return ["train", "--data", str(data), "--runs_dir", str(runs), "--epochs", "1",
+            "--progress", "false", *extra]  # fmt: skip
+
+
+def case_missing_dataset(tmp: Path, run: Path):
+    return (
+        _train(tmp / "no-such-folder", tmp / "runs"),
+        tmp / "runs",
+        ["no-such-folder' is neither a known name", "nor a folder"],
+    )
+
+
+def case_truncated_image(tmp: Path, run: Path):
+    folder = write_image_folder(tmp / "imgs", classes=2, per_class=3)
+    bad = folder / "class0" / "002.png"
+    bad.write_bytes(bad.read_bytes()[:60])
+    return (
+        _train(folder, tmp / "runs"),
+        tmp / "runs",
+        [f"cannot read image {bad}", "remove or replace the file"],
+    )
+
+
+def case_empty_folder(tmp: Path, run: Path):
+    (tmp / "empty").mkdir()
+    return (
+        _train(tmp / "empty", tmp / "runs"),
+        tmp / "runs",
+        ["no images found in", "<class name>/<image>.png"],
+    )
+
+
+def case_one_class(tmp: Path, run: Path):
+    folder = write_image_folder(tmp / "one", classes=1, per_class=3, names=["dogs"])
+    return (
+        _train(folder, tmp / "runs"),
+        tmp / "runs",
+        ["only one class ('dogs')", "at least 2 class folders"],
+    )
+
+
+def case_unknown_model(tmp: Path, run: Path):
+    folder = write_image_folder(tmp / "imgs", classes=2, per_class=3)
+    return (
+        _train(folder, tmp / "runs", "--model", "alexnet"),
+        tmp / "runs",
+        ["unknown model 'alexnet'; choose one of: mlp, cnn-small"],
+    )
+
+
+def case_bad_model_args(tmp: Path, run: Path):
+    folder = write_image_folder(tmp / "imgs", classes=2, per_class=3)
+    argv = _train(folder, tmp / "runs", "--model", "mlp", "--model_args", '{"hidden": [0]}')
+    return argv, tmp / "runs", ["model 'mlp' cannot be built", "hidden size must be >= 1"]
+
+
+def case_bad_augment(tmp: Path, run: Path):
+    folder = write_image_folder(tmp / "imgs", classes=2, per_class=3)
+    argv = _train(folder, tmp / "runs", "--model", "mlp", "--augment", "mirror")
+    return argv, tmp / "runs", ["unknown augmentation 'mirror'"]
+
+
+def case_bad_option_type(tmp: Path, run: Path):
+    argv = ["train", "--epochs", "x", "--runs_dir", str(tmp / "runs")]
+    return argv, tmp / "runs", ['"epochs"', "x", "cnnlab train --help"]
+
+
+def case_out_of_range_option(tmp: Path, run: Path):
+    argv = ["train", "--epochs", "0", "--runs_dir", str(tmp / "runs")]
+    return argv, tmp / "runs", ["epochs = 0 is out of range"]
+
+
+def case_gray_npy_into_rgb_model(tmp: Path, run: Path):
+    npy = tmp / "gray.npy"
+    np.save(npy, np.zeros((12, 12), np.uint8))
+    return (
+        ["predict", str(run), str(npy)],
+        run,
+        ["gray.npy has 1 channel(s) but the model was trained on RGB (3 channel(s))"],
+    )
+
+
+def case_predict_not_a_run(tmp: Path, run: Path):
+    (tmp / "nothing").mkdir()
+    png = tmp / "x.png"
+    png.write_bytes((run / "figures" / "curves.png").read_bytes())
+    return (
+        ["predict", str(tmp / "nothing"), str(png)],
+        tmp / "nothing",
+        ["is not a cnnlab run (no model.json)"],
+    )
+
+
+def case_corrupt_weights_predict(tmp: Path, run: Path):
+    (run / "model.safetensors").write_bytes(b"\x07garbage" * 50)
+    npy = tmp / "x.npy"
+    np.save(npy, np.zeros((3, 12, 12), np.uint8))
+    return (
+        ["predict", str(run), str(npy)],
+        run,
+        ["model.safetensors is corrupt", "re-train or restore the run"],
+    )
+
+
+def case_weights_of_another_model(tmp: Path, run: Path):
+    meta = json.loads((run / "model.json").read_text())
+    meta["model"] = "mlp"
+    (run / "model.json").write_text(json.dumps(meta))
+    npy = tmp / "x.npy"
+    np.save(npy, np.zeros((3, 12, 12), np.uint8))
+    return ["predict", str(run), str(npy)], run, ["does not fit model 'mlp'"]
+
+
+def case_corrupt_meta_report(tmp: Path, run: Path):
+    (run / "model.json").write_text("{not json")
+    return ["report", str(run)], run, ["model.json is corrupt"]
+
+
+def case_report_not_a_run(tmp: Path, run: Path):
+    (tmp / "nothing").mkdir()
+    return ["report", str(tmp / "nothing")], tmp / "nothing", ["is not a cnnlab run"]
+
+
+def case_corrupt_state_resume(tmp: Path, run: Path):
+    (run / "state.pt").write_bytes(b"PK\x03\x04 this is not a checkpoint")
+    return (
+        ["train", "--resume", str(run), "--progress", "false"],
+        run,
+        ["state.pt is corrupt", "start a new run"],
+    )
+
+
+def case_resume_not_a_run(tmp: Path, run: Path):
+    (tmp / "nothing").mkdir()
+    return ["train", "--resume", str(tmp / "nothing")], tmp / "nothing", ["no config.yaml"]
+
+
+CASES = [
+    case_missing_dataset, case_truncated_image, case_empty_folder, case_one_class,
+    case_unknown_model, case_bad_model_args, case_bad_augment, case_bad_option_type,
+    case_out_of_range_option, case_gray_npy_into_rgb_model, case_predict_not_a_run,
+    case_corrupt_weights_predict, case_weights_of_another_model, case_corrupt_meta_report,
+    case_report_not_a_run, case_corrupt_state_resume, case_resume_not_a_run,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__[5:])
+def test_bad_input_is_one_line_exit_2(case: Case, tmp_path: Path, trained_run: Path, capsys):
+    run = Path(shutil.copytree(trained_run, tmp_path / "run"))
+    argv, watched, fragments = case(tmp_path, run)
+    before = snapshot(watched)
+    rc, out, err = cli(capsys, *argv)
+    assert_one_line_error(rc, err, *fragments)
+    assert snapshot(watched) == before, "the command changed or left files behind"
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_bad_input_in_a_fresh_process_has_no_traceback(tmp_path: Path):
+    if not CNNLAB.is_file():
+        pytest.skip("the cnnlab console script is not installed")
+    folder = write_image_folder(tmp_path / "imgs", classes=2, per_class=3)
+    bad = folder / "class1" / "000.png"
+    bad.write_bytes(bad.read_bytes()[:50])
+    proc = subprocess.run(
+        [str(CNNLAB), *_train(folder, tmp_path / "runs")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert_one_line_error(proc.returncode, proc.stderr, f"cannot read image {bad}")
+    assert proc.stderr.startswith("cnnlab: error: cannot read image")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_unknown_command_and_no_command(capsys):
+    rc, _, err = cli(capsys, "bogus")
+    assert_one_line_error(rc, err, "invalid choice: 'bogus'")
+    rc, _, err = cli(capsys)
+    assert_one_line_error(rc, err, "command")
+    rc, _, err = cli(capsys, "train", "--no_such_option", "1")
+    assert_one_line_error(rc, err, "unrecognized arguments: --no_such_option 1")
+
+
+def test_python_dash_m_cnnlab_cli():
+    proc = subprocess.run([sys.executable, "-m", "cnnlab.cli", "models"], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "cnn-bn" in proc.stdout
+
+
+# ---- end to end ----------------------------------------------------------------------------
+
+
+def test_train_end_to_end(image_folder: Path, tmp_path: Path, capsys):
+    runs = tmp_path / "runs"
+    rc, out, err = cli(capsys, *_train(image_folder, runs, "--model", "mlp", "--epochs", "2",
+                                       "--name", "cli", "--precision", "32"))  # fmt: skip
+    assert rc == 0, err
+    assert "test accuracy" in out and "report:" in out
+    assert f"data: image folder {image_folder}" in out
+    folder = runs / "cli"
+    assert sorted(p.name for p in runs.iterdir()) == ["cli"]
+    for name in ("config.yaml", "metrics.csv", "model.safetensors", "state.pt", "report.html"):
+        assert (folder / name).is_file(), name
+    cfg = yaml.safe_load((folder / "config.yaml").read_text())
+    assert cfg["data"] == str(image_folder) and cfg["model"] == "mlp" and cfg["epochs"] == 2
+    assert len((folder / "metrics.csv").read_text().splitlines()) == 3  # header + 2 epochs
+
+
+def test_train_pause_and_resume(image_folder: Path, tmp_path: Path, capsys):
+    runs = tmp_path / "runs"
+    rc, out, err = cli(capsys, *_train(image_folder, runs, "--model", "mlp", "--epochs", "2",
+                                       "--name", "r", "--stop_after", "1"))  # fmt: skip
+    assert rc == 0, err
+    assert f"cnnlab train --resume {runs / 'r'}" in out.replace("\n", "")
+    assert not (runs / "r" / "report.html").exists()
+    rc, out, err = cli(capsys, "train", "--resume", runs / "r", "--progress", "false")
+    assert rc == 0, err
+    assert len((runs / "r" / "metrics.csv").read_text().splitlines()) == 3
+    assert (runs / "r" / "report.html").is_file()
+    assert sorted(p.name for p in runs.iterdir()) == ["r"]  # no second folder
+
+
+def test_resume_can_extend_to_the_default_epoch_count(image_folder, tmp_path, capsys, quiet):
+    import cnnlab
+
+    r = cnnlab.train(data=str(image_folder), model="mlp", epochs=2, batch_size=16,
+                     runs_dir=str(tmp_path), progress=False, console=quiet)  # fmt: skip
+    rc, _, err = cli(capsys, "train", "--resume", r.run_dir, "--epochs", "5", "--progress",
+                     "false")  # fmt: skip
+    assert rc == 0, err
+    assert len((r.run_dir / "metrics.csv").read_text().splitlines()) == 1 + 5
+
+
+def test_rerun_from_a_saved_config(trained_run: Path, tmp_path: Path, capsys):
+    rc, _, err = cli(capsys, "train", "--config", trained_run / "config.yaml", "--runs_dir",
+                     tmp_path, "--name", "again", "--epochs", "1")  # fmt: skip
+    assert rc == 0, err
+    old = yaml.safe_load((trained_run / "config.yaml").read_text())
+    new = yaml.safe_load((tmp_path / "again" / "config.yaml").read_text())
+    changed = {k for k in old if old[k] != new[k]}
+    assert changed == {"runs_dir", "name", "epochs"}
+    assert new["model"] == "cnn-small" and new["epochs"] == 1
+
+
+def test_print_config(capsys):
+    rc, out, _ = cli(capsys, "train", "--model", "resnet", "--epochs", "7", "--print_config")
+    assert rc == 0
+    cfg = yaml.safe_load(out)
+    assert cfg["model"] == "resnet" and cfg["epochs"] == 7 and cfg["batch_size"] == 256
+
+
+def test_models_lists_every_model_with_its_parameters(capsys):
+    rc, out, _ = cli(capsys, "models")
+    assert rc == 0
+    for row in list_models():
+        line = next(ln for ln in out.splitlines() if f" {row['name']} " in ln)
+        assert f"{row['parameters']:,}" in line
+    assert {r["name"] for r in list_models()} == set(MODELS.names())
+    rc, out, _ = cli(capsys, "models", "--in_channels", "3", "--input_size", "32")
+    mlp = next(r for r in list_models(3, 10, (32, 32)) if r["name"] == "mlp")
+    assert rc == 0 and f"{mlp['parameters']:,}" in out and "3x32x32" in out
+
+
+def test_datasets_lists_every_dataset(capsys, no_system_data):
+    rc, out, _ = cli(capsys, "datasets")
+    assert rc == 0
+    for name in DATASETS.names():
+        assert name in out
+    assert "embedded subset" in out and "not found" in out
+
+
+def test_report_rewrites_the_report(trained_run: Path, tmp_path: Path, capsys):
+    run = Path(shutil.copytree(trained_run, tmp_path / "run"))
+    (run / "report.html").unlink()
+    rc, out, err = cli(capsys, "report", run)
+    assert rc == 0, err
+    assert "report:" in out
+    html = (run / "report.html").read_text()
+    assert "cnn-small" in html and "<img" in html
+
+
+def test_compare_mlp_vs_cnn(image_folder: Path, tmp_path: Path, capsys):
+    out_dir = tmp_path / "cmp"
+    rc, out, err = cli(capsys, "compare", "mlp-vs-cnn", "--data", image_folder, "--budget", "3",
+                       "--epochs", "3", "--out", out_dir)  # fmt: skip
+    assert rc == 0, err
+    assert (out_dir / "report.html").is_file()
+    assert (out_dir / "figures" / "robustness.png").is_file()
+    assert "mlp" in out and "cnn-bn" in out
+    result = json.loads((out_dir / "result.json").read_text())
+    assert [r["name"] for r in result["rows"]] == ["mlp", "cnn-bn"]
+    conditions = ["clean", "shift 2px", "shift 4px", "shift 6px", "rotate 10°", "rotate 20°"]
+    assert result["conditions"] == conditions
+    for row in result["rows"]:
+        assert set(row["accuracy"]) == set(conditions)
+        assert all(0.0 <= a <= 1.0 for a in row["accuracy"].values())
+        assert row["parameters"] > 0 and 1 <= row["epochs"] <= 3
+        assert (Path(row["run_dir"]) / "model.safetensors").is_file()
+    html = (out_dir / "report.html").read_text()
+    assert "MLP vs CNN" in html and "shift 6px" in html
+
+
+def test_demo(image_folder: Path, tmp_path: Path, capsys):
+    out_dir = tmp_path / "demo"
+    rc, out, err = cli(capsys, "demo", "--budget", "2", "--data", image_folder, "--out", out_dir)
+    assert rc == 0, err
+    assert (out_dir / "report.html").is_file()
+    assert (out_dir / "figures" / "robustness.png").is_file()
+    assert str((out_dir / "report.html").resolve()) in out.replace("\n", "")
+
+
+@pytest.mark.slow
+def test_ddp_two_processes_on_cpu(image_folder: Path, tmp_path: Path):
+    if not CNNLAB.is_file():
+        pytest.skip("the cnnlab console script is not installed")
+    runs = tmp_path / "runs"
+    argv = [str(CNNLAB), *_train(image_folder, runs, "--model", "mlp", "--batch_size", "8",
+                                 "--devices", "2", "--strategy", "ddp", "--accelerator", "cpu",
+                                 "--precision", "32")]  # fmt: skip
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    folders = list(runs.iterdir())
+    assert len(folders) == 1, folders  # rank 1 writes nothing of its own
+    run = folders[0]
+    for name in ("model.safetensors", "state.pt", "results.json", "report.html"):
+        assert (run / name).is_file(), name
+    assert len((run / "metrics.csv").read_text().splitlines()) == 2
+    # each rank took half of the 42 images: 21, batches of 8, drop_last -> 2 steps (one
+    # process alone would have made 5)
+    state = torch.load(run / "state.pt", weights_only=True)
+    assert state["step"] == 2
+    assert proc.stdout.count("test accuracy") == 1  # rank 0 alone reports
