@@ -78,6 +78,9 @@ def ours(model_name: str, epochs: int, model_args: dict) -> dict:
             model=model_name,
             model_args=model_args,
             epochs=epochs,
+            optimizer="sgd",
+            lr=0.2,
+            augment="none",
             runs_dir=tmp,
             progress=False,
             console=Console(quiet=True),
@@ -92,8 +95,8 @@ def ours(model_name: str, epochs: int, model_args: dict) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="cnn-bn")
-    ap.add_argument("--model_args", default="{}")
-    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--model_args", default='{"pool": "flatten"}')
+    ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--tutorial_epochs", type=int, default=6)
     args = ap.parse_args()
     import json
@@ -126,8 +129,8 @@ def main() -> None:
 Model `{args.model}` {model_args or ""} on the full Fashion-MNIST (60,000 train, 10,000
 test). Tutorial: torchvision `FashionMNIST` + `ToTensor`/`Normalize` per sample, `DataLoader`
 batch 64, Adam 1e-3, {args.tutorial_epochs} epochs. cnnlab: `cnnlab.train(model=...,
-epochs={args.epochs})` with its defaults (in-memory uint8 batches of 256, batched flip+shift
-augmentation, AdamW one-cycle, label smoothing). Time to 90 % counts from the start of the
+epochs={args.epochs}, optimizer="sgd", lr=0.2, augment="none")`: in-memory uint8 batches of
+256, SGD-Nesterov one-cycle, label smoothing 0.1, channels-last (the fast recipe). Time to 90 % counts from the start of the
 training loop for both; cnnlab also needed {cn["load_s"]:.1f} s to load the data into memory.
 
 | pipeline | s / epoch (median) | time to 90 % test accuracy | test accuracy per epoch |

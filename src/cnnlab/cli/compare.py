@@ -27,7 +27,7 @@ def register(sub: Any) -> dict:
         help="MLP vs CNN on the same data and time budget",
     )
     demo = parser_for(help="the main job in under 2 minutes: MLP vs CNN on Fashion-MNIST")
-    demo.add_argument("--budget", type=float, default=40.0, help="training seconds per model")
+    demo.add_argument("--budget", type=float, default=35.0, help="training seconds per model")
     demo.add_argument("--out", type=str, default="runs/demo")
     demo.add_argument("--data", type=str, default="fashion-mnist")
     sub.add_subcommand("demo", demo, help="MLP vs CNN on Fashion-MNIST with a report (~2 min)")

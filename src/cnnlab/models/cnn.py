@@ -62,7 +62,7 @@ class BNCNNConfig:
     widths: one stage per entry (convs_per_stage conv-BN-ReLU each), max-pool between
     stages; pool: "avg" (global average) or "flatten" (keep the last map's positions)."""
 
-    stem: int = 0
+    stem: int = 16
     widths: tuple[int, ...] = (32, 64, 128)
     convs_per_stage: int = 1
     pool: str = "avg"
