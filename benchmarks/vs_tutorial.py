@@ -130,8 +130,8 @@ Model `{args.model}` {model_args or ""} on the full Fashion-MNIST (60,000 train,
 test). Tutorial: torchvision `FashionMNIST` + `ToTensor`/`Normalize` per sample, `DataLoader`
 batch 64, Adam 1e-3, {args.tutorial_epochs} epochs. cnnlab: `cnnlab.train(model=...,
 epochs={args.epochs}, optimizer="sgd", lr=0.2, augment="none")`: in-memory uint8 batches of
-256, SGD-Nesterov one-cycle, label smoothing 0.1, channels-last (the fast recipe). Time to 90 % counts from the start of the
-training loop for both; cnnlab also needed {cn["load_s"]:.1f} s to load the data into memory.
+256, SGD-Nesterov one-cycle, label smoothing 0.1, channels-last (the fast recipe).
+Time to 90 % counts from the start of the training loop for both; cnnlab also needed {cn["load_s"]:.1f} s to load the data into memory.
 
 | pipeline | s / epoch (median) | time to 90 % test accuracy | test accuracy per epoch |
 |---|---|---|---|
