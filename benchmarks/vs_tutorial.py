@@ -131,7 +131,8 @@ test). Tutorial: torchvision `FashionMNIST` + `ToTensor`/`Normalize` per sample,
 batch 64, Adam 1e-3, {args.tutorial_epochs} epochs. cnnlab: `cnnlab.train(model=...,
 epochs={args.epochs}, optimizer="sgd", lr=0.2, augment="none")`: in-memory uint8 batches of
 256, SGD-Nesterov one-cycle, label smoothing 0.1, channels-last (the fast recipe).
-Time to 90 % counts from the start of the training loop for both; cnnlab also needed {cn["load_s"]:.1f} s to load the data into memory.
+Time to 90 % counts from the start of the training loop for both; cnnlab also
+needed {cn["load_s"]:.1f} s to load the data into memory.
 
 | pipeline | s / epoch (median) | time to 90 % test accuracy | test accuracy per epoch |
 |---|---|---|---|
