@@ -28,7 +28,8 @@ FAST = [
 ]  # fmt: skip
 LONG = [
     "--model", "cnn-bn", "--optimizer", "sgd", "--lr", "0.2", "--augment", "flip,shift=2",
-    "--model_args", '{"stem": 32, "widths": [48, 96, 192], "convs_per_stage": 2, "pool": "flatten"}',
+    "--model_args",
+    '{"stem": 32, "widths": [48, 96, 192], "convs_per_stage": 2, "pool": "flatten"}',
     "--max_time", "840", "--epochs", "100", "--val_fraction", "0", "--tta", "true",
 ]  # fmt: skip
 
