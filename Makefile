@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup lint bench clean
+.PHONY: demo test setup lint bench bench-long clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/time_to_accuracy.py
 	$(BIN)/python benchmarks/vs_tutorial.py
 	$(BIN)/python benchmarks/loop_overhead.py
+
+bench-long: $(STAMP)
+	$(BIN)/python benchmarks/time_to_accuracy.py --long
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info src/*.egg-info

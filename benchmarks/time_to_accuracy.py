@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -75,7 +76,7 @@ def main() -> None:
     public = "\n".join(f"| {n} | {acc} |" for n, acc in PUBLIC)
     body = f"""## {"Best accuracy in 15 minutes" if a.long else "Time to 92 % on Fashion-MNIST"}
 
-`cnnlab train --data fashion-mnist {" ".join(recipe)}` as a fresh process; wall time from
+`cnnlab train --data fashion-mnist {shlex.join(recipe)}` as a fresh process; wall time from
 process start (imports, loading the 70,000 images, training, final test on all 10,000 test
 images). {goal}. {repeats} run(s), median.
 

@@ -143,7 +143,7 @@ cnnlab is **{speed:.1f}x** faster per epoch (goal >= 4x).
 
 Machine: {machine()}. Command: `{command()}`
 """
-    write_section("vs-tutorial", body)
+    write_section("vs-tutorial" if args.model == "cnn-bn" else f"vs-tutorial-{args.model}", body)
 
 
 if __name__ == "__main__":
