@@ -6,7 +6,8 @@ cnnlab: its in-memory uint8 loader with batched augmentation, its loop and recip
 Both evaluate on the 10,000 test images after every epoch; the table gives seconds per epoch
 (median over epochs) and wall time until test accuracy first reaches 90 %.
 
-    python benchmarks/vs_tutorial.py [--model cnn-bn] [--epochs 5] [--tutorial_epochs 6]
+    python benchmarks/vs_tutorial.py [--model cnn-bn] [--epochs 6] [--tutorial_epochs 6]
+    python benchmarks/vs_tutorial.py --model mlp --model_args '{}' --target 0.87
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import cnnlab
 from cnnlab.data.datasets import DATASETS, _locate
 from cnnlab.models import create_model
 
-TARGET = 0.90
+TARGET = 0.90  # --target changes it (an MLP does not reach 90 % in 6 epochs)
 
 
 def tutorial(raw: Path, model_name: str, epochs: int, model_args: dict) -> dict:
@@ -93,12 +94,15 @@ def ours(model_name: str, epochs: int, model_args: dict) -> dict:
 
 
 def main() -> None:
+    global TARGET
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="cnn-bn")
     ap.add_argument("--model_args", default='{"pool": "flatten"}')
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--tutorial_epochs", type=int, default=6)
+    ap.add_argument("--target", type=float, default=TARGET, help="test accuracy to time")
     args = ap.parse_args()
+    TARGET = args.target
     import json
 
     model_args = json.loads(args.model_args)
@@ -126,15 +130,15 @@ def main() -> None:
     speed = median(tut["epoch_s"]) / median(cn["epoch_s"])
     body = f"""## cnnlab vs the tutorial pipeline
 
-Model `{args.model}` {model_args or ""} on the full Fashion-MNIST (60,000 train, 10,000
-test). Tutorial: torchvision `FashionMNIST` + `ToTensor`/`Normalize` per sample, `DataLoader`
-batch 64, Adam 1e-3, {args.tutorial_epochs} epochs. cnnlab: `cnnlab.train(model=...,
-epochs={args.epochs}, optimizer="sgd", lr=0.2, augment="none")`: in-memory uint8 batches of
-256, SGD-Nesterov one-cycle, label smoothing 0.1, channels-last (the fast recipe).
-Time to 90 % counts from the start of the training loop for both; cnnlab also
-needed {cn["load_s"]:.1f} s to load the data into memory.
+Model `{args.model}`{" " + str(model_args) if model_args else ""} on the full Fashion-MNIST
+(60,000 train, 10,000 test). Tutorial: torchvision `FashionMNIST` + `ToTensor`/`Normalize`
+per sample, `DataLoader` batch 64, Adam 1e-3, {args.tutorial_epochs} epochs. cnnlab:
+`cnnlab.train(model=..., epochs={args.epochs}, optimizer="sgd", lr=0.2, augment="none")`:
+in-memory uint8 batches of 256, SGD-Nesterov one-cycle, label smoothing 0.1,
+channels-last (the fast recipe). Time to {TARGET:.0%} counts from the start of the
+training loop for both; cnnlab also needed {cn["load_s"]:.1f} s to load the data into memory.
 
-| pipeline | s / epoch (median) | time to 90 % test accuracy | test accuracy per epoch |
+| pipeline | s / epoch (median) | time to {TARGET:.0%} test accuracy | test accuracy per epoch |
 |---|---|---|---|
 | tutorial | {median(tut["epoch_s"]):.1f} | {fmt(tut["to_target"])} | {accs(tut)} |
 | cnnlab | {median(cn["epoch_s"]):.1f} | {fmt(cn["to_target"])} | {accs(cn)} |

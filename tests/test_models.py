@@ -94,6 +94,26 @@ def test_mlp_parameter_count_by_hand():
     assert count_parameters(model) == 784 * 32 + 32 + 32 * 10 + 10
 
 
+def test_cnn_bn_per_stage_convs_and_pool_before_norm():
+    kw = {"stem": 8, "widths": [8, 16, 32], "convs_per_stage": [2, 2, 1], "pool": "flatten"}
+    plain = create_model("cnn-bn", 1, 10, (28, 28), **kw)
+    early = create_model("cnn-bn", 1, 10, (28, 28), pool_before_norm=True, **kw)
+    convs = [m for m in plain.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [8, 8, 8, 16, 16, 32]
+    # the same layers, reordered: equal parameter counts, same output and feature shapes
+    assert count_parameters(plain) == count_parameters(early)
+    x = torch.randn(3, 1, 28, 28)
+    assert early.forward_features(x).shape == plain.forward_features(x).shape == (3, 32 * 3 * 3)
+    # in eval mode with positive BN scales, max-pool commutes with BN and ReLU: same function
+    for bn in (b for b in plain.modules() if isinstance(b, torch.nn.BatchNorm2d)):
+        torch.nn.init.uniform_(bn.weight, 0.5, 2.0)
+        torch.nn.init.normal_(bn.bias)
+    values = list(plain.state_dict().values())  # same tensors in the same order, other keys
+    early.load_state_dict(dict(zip(early.state_dict(), values, strict=True)))
+    plain.eval(), early.eval()
+    torch.testing.assert_close(early(x), plain(x))
+
+
 def test_list_models_counts():
     rows = list_models(3, 4, (32, 32))
     assert [r["name"] for r in rows] == NAMES
@@ -110,6 +130,7 @@ def test_list_models_counts():
         ("cnn-small", {}, 3, "input_size"),
         ("cnn-bn", {"widths": [16, 0]}, 28, "width"),
         ("cnn-bn", {"convs_per_stage": 0}, 28, "convs_per_stage"),
+        ("cnn-bn", {"convs_per_stage": [1, 2]}, 28, "one per stage"),
         ("vgg", {"layers": [16, "X"]}, 28, "vgg layers"),
         ("vgg", {"layers": [8, "M", "M", "M", "M", "M"]}, 28, "fewer 'M'"),
         ("resnet", {"width": 0}, 28, "width"),
