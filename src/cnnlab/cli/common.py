@@ -28,10 +28,13 @@ def config_from(ns: Any, config_cls: type, drop: tuple[str, ...] = ()) -> Any:
     return config_cls(**kw)
 
 
-def table(headers: list[str], rows: list[list[Any]], title: str = "") -> Table:
+def table(
+    headers: list[str], rows: list[list[Any]], title: str = "", text: tuple[int, ...] = ()
+) -> Table:
+    """A rich table: the first column and the `text` columns left-aligned, numbers right."""
     t = Table(title=title or None, show_lines=False)
     for i, h in enumerate(headers):
-        t.add_column(h, justify="left" if i == 0 else "right")
+        t.add_column(h, justify="left" if i == 0 or i in text else "right")
     for r in rows:
         t.add_row(*(str(v) for v in r))
     return t

@@ -15,7 +15,9 @@ def register(sub: Any) -> dict:
     sub.add_subcommand("models", p, help="list models and parameter counts")
     d = parser_for(help="list the named datasets and where each is found")
     sub.add_subcommand("datasets", d, help="list datasets and where they are found")
-    return {"models": models, "datasets": datasets}
+    i = parser_for(help="list the weight-initialization schemes (for --init)")
+    sub.add_subcommand("inits", i, help="list weight-initialization schemes")
+    return {"models": models, "datasets": datasets, "inits": inits}
 
 
 def models(ns: Any) -> int:
@@ -29,6 +31,7 @@ def models(ns: Any) -> int:
             ["model", "parameters", "description"],
             [[r["name"], f"{r['parameters']:,}", r["help"]] for r in rows],
             title,
+            text=(2,),
         )
     )
     return 0
@@ -46,6 +49,22 @@ def datasets(ns: Any) -> int:
             else ("embedded subset" if e.name == "fashion-mnist" else "not found")
         )
         rows.append([e.name, found, e.help])
-    console.print(table(["dataset", "found at", "description"], rows))
+    console.print(table(["dataset", "found at", "description"], rows, text=(1, 2)))
     console.print(f"embedded default: {EMBEDDED}; any folder of class sub-folders also works")
+    return 0
+
+
+def inits(ns: Any) -> int:
+    import inspect
+
+    from cnnlab.nn.init import INITS
+
+    rows = []
+    for e in INITS:
+        params = list(inspect.signature(e.factory).parameters.values())[1:]
+        shown = [(p.name, "1/sqrt(n)" if p.default is None else p.default) for p in params]
+        settings = ", ".join(f"{k}={v}" for k, v in shown)
+        rows.append([e.name, settings or "-", e.help])
+    console.print(table(["scheme", "settings", "what it does"], rows, text=(1, 2)))
+    console.print("use: cnnlab train --init kaiming-normal, or --init normal:std=0.1")
     return 0

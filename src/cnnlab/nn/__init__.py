@@ -1,5 +1,15 @@
 """Building blocks shared by all models."""
 
 from cnnlab.nn.blocks import ConvNormAct, ResidualBlock, conv_nd, norm_nd, pool_nd
+from cnnlab.nn.init import INITS, init_weights, parse_init
 
-__all__ = ["ConvNormAct", "ResidualBlock", "conv_nd", "norm_nd", "pool_nd"]
+__all__ = [
+    "INITS",
+    "ConvNormAct",
+    "ResidualBlock",
+    "conv_nd",
+    "init_weights",
+    "norm_nd",
+    "parse_init",
+    "pool_nd",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -36,7 +37,8 @@ class TrainConfig:
         accelerator: auto, cpu, cuda.
         runs_dir: folder that holds run folders.
         name: run folder name; default <model>-<data>-<n>.
-        init: weight initialization scheme ("default" keeps PyTorch's).
+        init: weight initialization scheme, e.g. kaiming-normal or normal:std=0.1
+            (see `cnnlab inits`; "default" keeps PyTorch's).
         progress: show the progress bar.
     """
 
@@ -68,6 +70,9 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
+        for name in ("runs_dir", "data"):  # a Path from Python is fine; the config stays plain
+            if isinstance(getattr(self, name), os.PathLike):
+                object.__setattr__(self, name, os.fspath(getattr(self, name)))
         checks = {
             "epochs": self.epochs >= 1,
             "batch_size": self.batch_size >= 1,
@@ -84,6 +89,9 @@ class TrainConfig:
         for name, ok in checks.items():
             if not ok:
                 raise ValueError(f"{name} = {getattr(self, name)!r} is out of range")
+        from cnnlab.nn.init import parse_init  # an unknown scheme fails before any work
+
+        parse_init(self.init)
 
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes)

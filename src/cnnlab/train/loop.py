@@ -18,6 +18,7 @@ from torch import nn
 from cnnlab.data import Augment, BatchLoader, ImageData, default_augment, load_dataset
 from cnnlab.errors import ConfigError, ModelError, RunError
 from cnnlab.models import Classifier, count_parameters, create_model
+from cnnlab.nn.init import init_weights, parse_init
 from cnnlab.train import runs
 from cnnlab.train.config import TrainConfig
 from cnnlab.train.evaluate import EvalResult
@@ -377,5 +378,7 @@ def _tensorboard(folder: Path):
 
 
 def _apply_init(model: nn.Module, scheme: str) -> None:
-    if scheme != "default":
-        raise ConfigError(f"unknown init scheme {scheme!r}; available: default")
+    # a fresh model already has PyTorch's default weights; re-drawing them would change the
+    # random stream, and with it every earlier run's result
+    if parse_init(scheme)[0] != "default":
+        init_weights(model, scheme)
