@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -137,6 +138,12 @@ def test_save_figure_writes_png_atomically(tmp_path: Path):
     assert out == tmp_path / "figs" / "x.png"
     assert out.read_bytes()[:4] == b"\x89PNG"
     assert [p.name for p in out.parent.iterdir()] == ["x.png"]
+    mask = os.umask(0o022)  # files get the permissions of any other file, not mkstemp's 0600
+    try:
+        save_figure(fig, out, dpi=30)
+        assert out.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(mask)
 
 
 # ---- HTML reports --------------------------------------------------------------------------

@@ -12,9 +12,9 @@ from typing import Any
 
 from jsonargparse import ArgumentParser
 
-from cnnlab.cli import common, compare, info, runs, train
+from cnnlab.cli import common, compare, info, runs, study, train
 
-GROUPS = [train, info, runs, compare]
+GROUPS = [train, info, runs, compare, study]
 
 
 def build_parser() -> tuple[ArgumentParser, dict[str, Callable[[Any], int | None]]]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from jsonargparse import ArgumentParser
 
-from cnnlab.cli.common import config_from, console, parser_for, table
+from cnnlab.cli.common import config_from, console, fresh_folder, parser_for, table
 from cnnlab.studies.mlp_vs_cnn import MLPvsCNNConfig
 
 
@@ -51,13 +50,7 @@ def mlp_vs_cnn(cfg: MLPvsCNNConfig) -> int:
     from cnnlab.viz.study_reports import mlp_vs_cnn_report
 
     t0 = time.perf_counter()
-    out = Path(cfg.out)
-    if out.exists() and any(out.iterdir()):
-        # never mix a new comparison into an old one: take a fresh sibling folder
-        n = 2
-        while Path(f"{cfg.out}-{n}").exists():
-            n += 1
-        out = Path(f"{cfg.out}-{n}")
+    out = fresh_folder(cfg.out)
     cfg = MLPvsCNNConfig(**{**cfg.__dict__, "out": str(out)})
     data = load_dataset(cfg.data, train_limit=cfg.train_limit, seed=cfg.seed)
     console.print(f"data: {data.source}", highlight=False)

@@ -9,7 +9,15 @@ from torch import nn
 
 from cnnlab.errors import ModelError
 from cnnlab.models.base import Classifier
-from cnnlab.models.cnn import BNCNN, VGG, BNCNNConfig, SmallCNN, SmallCNNConfig, VGGConfig
+from cnnlab.models.cnn import (
+    BNCNN,
+    VGG,
+    BNCNNConfig,
+    PlainCNNConfig,
+    SmallCNN,
+    SmallCNNConfig,
+    VGGConfig,
+)
 from cnnlab.models.mlp import MLP, MLPConfig
 from cnnlab.models.resnet import ResNet, ResNetConfig
 from cnnlab.registry import Registry
@@ -21,6 +29,9 @@ MODELS.register("cnn-small", SmallCNNConfig, "two conv + pool and a dense layer,
 )
 MODELS.register("cnn-bn", BNCNNConfig, "conv-BatchNorm-ReLU stages, global average pool")(BNCNN)
 MODELS.register("vgg", VGGConfig, 'VGG-style stack from a list like [32, "M", 64, "M"]')(VGG)
+MODELS.register("cnn-plain", PlainCNNConfig, "deep conv-ReLU stack without BatchNorm (init study)")(
+    VGG
+)
 MODELS.register("resnet", ResNetConfig, "residual blocks in stages of doubling width")(ResNet)
 
 

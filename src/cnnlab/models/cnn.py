@@ -175,3 +175,14 @@ class VGG(Classifier):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.dense(self.body(x))  # (B, hidden)
+
+
+@dataclass(frozen=True)
+class PlainCNNConfig(VGGConfig):
+    """A deep plain CNN: eight conv-ReLU layers, no BatchNorm and no skip connections, so
+    the scale of the initial weights decides whether signals survive the depth (init study)."""
+
+    layers: tuple[int | str, ...] = (8, 8, 8, "M", 16, 16, 16, "M", 32, 32, "M")
+    batch_norm: bool = False
+    hidden: int = 64
+    dropout: float = 0.0

@@ -1,0 +1,52 @@
+"""cnnlab study ...: the lecture's experiments, each writing a table, figures and a report."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from jsonargparse import ArgumentParser
+
+from cnnlab.cli.common import config_from, console, fresh_folder, parser_for, table
+from cnnlab.studies.init import InitStudyConfig
+
+
+def register(sub: Any) -> dict:
+    study = ArgumentParser(description="the lecture's experiments, measured", exit_on_error=False)
+    sub.add_subcommand("study", study, help="run a study (init)")
+    ssub = study.add_subcommands(dest="study", required=True)
+    ssub.add_subcommand(
+        "init",
+        parser_for(InitStudyConfig, "weight initialization: one run per scheme and seed"),
+        help="weight initialization schemes compared",
+    )
+    return {"study": run_study}
+
+
+def run_study(ns: Any) -> int:
+    if ns.study == "init":
+        return init_study(config_from(ns["init"], InitStudyConfig))
+    raise ValueError(f"unknown study {ns.study!r}")
+
+
+def init_study(cfg: InitStudyConfig) -> int:
+    from dataclasses import replace
+
+    from cnnlab.data import load_dataset
+    from cnnlab.studies import init as study
+    from cnnlab.viz.init_study import init_report, summary_table
+
+    t0 = time.perf_counter()
+    cfg = replace(cfg, out=str(fresh_folder(cfg.out)))
+    data = load_dataset(
+        cfg.data, val_fraction=cfg.val_fraction, train_limit=cfg.train_limit, seed=0
+    )
+    console.print(f"data: {data.source}", highlight=False)
+    result = study.run(cfg, data=data, log=lambda s: console.print(s, highlight=False))
+    headers, body = summary_table(result)
+    console.print(table(headers, body, "weight initialization: final validation", text=(1,)))
+    path = init_report(result, cfg.out)
+    (path.parent / "result.json").write_text(json.dumps(result.to_dict(), indent=1))
+    console.print(f"report: {path.resolve()}   ({time.perf_counter() - t0:.0f} s)")
+    return 0

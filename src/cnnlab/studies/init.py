@@ -1,0 +1,300 @@
+"""Weight initialization study: the same model, data and optimizer once per scheme and seed.
+
+The lecture's question: all zeros, all ones, uniform, normal, truncated normal, and the
+rules that scale with the fan-in. Constant inits make every unit of a layer compute the same
+thing (and gradient steps keep them equal); badly scaled inits make activations vanish or
+explode with depth. The study measures both: loss curves and final validation accuracy/loss,
+and per-layer activation and gradient statistics at the start of training.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnlab.data import BatchLoader, ImageData, load_dataset
+from cnnlab.models import create_model
+from cnnlab.nn.init import LAYERS, init_weights, parse_init
+from cnnlab.train.evaluate import predict_logits
+
+DEFAULT_SCHEMES = (
+    "zeros,ones,uniform,uniform-rule,normal,normal-rule,truncated-normal,"
+    "xavier-normal,kaiming-normal,default"
+)
+
+
+def split_list(text: str, what: str) -> tuple[str, ...]:
+    items = tuple(s.strip() for s in text.split(",") if s.strip())
+    if not items:
+        raise ValueError(f"{what} must name at least one, e.g. {what}=mlp")
+    return items
+
+
+@dataclass(frozen=True)
+class InitStudyConfig:
+    """Args:
+    data: dataset name or folder.
+    model: comma-separated models, e.g. mlp,cnn-plain (cnn-plain: 8 conv layers, no BatchNorm).
+    schemes: comma-separated init schemes (see `cnnlab inits`), e.g. zeros,ones,normal:std=0.1.
+    epochs: passes over the training split per run.
+    seeds: runs per scheme and model (seeds 0..seeds-1); curves show the mean and the spread.
+    batch_size: images per step.
+    lr: Adam learning rate (the course: 1e-3).
+    val_fraction: share of the training images held out for validation (the course: 0.2).
+    train_limit: train on a class-balanced subset of this many images.
+    log_every: average the training loss over this many steps per curve point.
+    out: folder for results.json, the figures and report.html.
+    """
+
+    data: str = "fashion-mnist"
+    model: str = "mlp,cnn-plain"
+    schemes: str = DEFAULT_SCHEMES
+    epochs: int = 2
+    seeds: int = 3
+    batch_size: int = 100
+    lr: float = 1e-3
+    val_fraction: float = 0.2
+    train_limit: int | None = None
+    log_every: int = 25
+    out: str = "runs/init-study"
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "seeds", "batch_size", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if not 0 < self.val_fraction < 1:
+            raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
+        for spec in self.scheme_list:
+            parse_init(spec)  # unknown schemes fail before any training
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return split_list(self.model, "model")
+
+    @property
+    def scheme_list(self) -> tuple[str, ...]:
+        return split_list(self.schemes, "schemes")
+
+
+@dataclass
+class LayerStats:
+    """One weight layer at the start of training, on one batch."""
+
+    layer: str
+    act_std: float  # std of the layer's output after its activation
+    grad_std: float  # std of the loss gradient w.r.t. the layer's weights
+    same_units: float  # share of the other units whose output equals unit 0's on every image
+    act_hist: list[float]  # counts over ACT_BINS (log-spaced |activation|)
+    grad_hist: list[float]  # counts over GRAD_BINS (log-spaced |gradient|)
+
+
+@dataclass
+class RunRow:
+    model: str
+    scheme: str
+    seed: int
+    val_acc: float
+    val_loss: float
+    steps: list[int]
+    losses: list[float]  # mean training loss over each log_every steps (nan: diverged)
+    seconds: float
+
+
+@dataclass
+class InitStudyResult:
+    config: dict[str, Any]
+    data_source: str
+    chance: float
+    runs: list[RunRow] = field(default_factory=list)
+    start: dict[str, dict[str, list[LayerStats]]] = field(default_factory=dict)  # model/scheme
+
+    def summary(self) -> list[dict[str, Any]]:
+        """One row per model and scheme: mean and std over seeds of val accuracy and loss."""
+        rows = []
+        for m in dict.fromkeys(r.model for r in self.runs):
+            for s in dict.fromkeys(r.scheme for r in self.runs if r.model == m):
+                rs = [r for r in self.runs if r.model == m and r.scheme == s]
+                acc = np.array([r.val_acc for r in rs])
+                loss = np.array([r.val_loss for r in rs])
+                first = self.start.get(m, {}).get(s, [])
+                ok = loss[np.isfinite(loss)]  # diverged seeds have no loss to average
+                rows.append(
+                    {
+                        "model": m,
+                        "scheme": s,
+                        "val_acc": float(acc.mean()),
+                        "val_acc_std": float(acc.std()),
+                        "val_loss": float(ok.mean()) if len(ok) else math.nan,
+                        "val_loss_std": float(ok.std()) if len(ok) else 0.0,
+                        "seeds": len(rs),
+                        "same_units": first[0].same_units if first else math.nan,
+                    }
+                )
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# log-spaced bins wide enough for exploding inits (all ones reaches 1e19 in 10 layers);
+# the first bin holds exact zeros (dead ReLUs, zero inits)
+ACT_BINS = np.concatenate([[0.0], np.logspace(-6, 21, 55)])
+GRAD_BINS = np.concatenate([[0.0], np.logspace(-12, 21, 67)])
+
+
+def _activation_of(model: nn.Module) -> dict[str, nn.Module]:
+    """For each conv/linear layer (in order), the module whose output is the layer's
+    activation: the next ReLU when one follows, else the layer itself (e.g. the head)."""
+    mods = list(model.named_modules())
+    out: dict[str, nn.Module] = {}
+    for i, (name, m) in enumerate(mods):
+        if not isinstance(m, LAYERS):
+            continue
+        target = m
+        for _, nxt in mods[i + 1 :]:
+            if isinstance(nxt, LAYERS):
+                break
+            if isinstance(nxt, nn.ReLU):
+                target = nxt
+                break
+        out[name] = target
+    return out
+
+
+def layer_stats(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> list[LayerStats]:
+    """Activation and gradient statistics of every weight layer on one batch.
+
+    Shapes: x (B, C, H, W) normalized float, y (B,).
+    """
+    acts: dict[str, torch.Tensor] = {}
+    hooks = []
+    for name, mod in _activation_of(model).items():
+
+        def keep(_m: nn.Module, _i: Any, out: torch.Tensor, name: str = name) -> None:
+            acts[name] = out.detach().clone()
+
+        hooks.append(mod.register_forward_hook(keep))
+    model.zero_grad(set_to_none=True)
+    model.train()
+    try:
+        F.cross_entropy(model(x), y).backward()
+    finally:
+        for h in hooks:
+            h.remove()
+    layers = dict(model.named_modules())
+    stats = []
+    for name, a in acts.items():
+        w = layers[name].weight
+        g = w.grad if w.grad is not None else torch.zeros_like(w)
+        units = a.transpose(0, 1).reshape(a.shape[1], -1)  # (units or channels, B * positions)
+        twins = (units[1:] == units[:1]).all(dim=1)  # units computing exactly what unit 0 does
+        same = twins.float().mean().item() if len(twins) else 0.0
+        stats.append(
+            LayerStats(
+                layer=name,
+                act_std=_finite_std(a),
+                grad_std=_finite_std(g),
+                same_units=same,
+                act_hist=np.histogram(_abs_clip(a, ACT_BINS), ACT_BINS)[0].tolist(),
+                grad_hist=np.histogram(_abs_clip(g, GRAD_BINS), GRAD_BINS)[0].tolist(),
+            )
+        )
+    model.zero_grad(set_to_none=True)
+    return stats
+
+
+def _finite_std(t: torch.Tensor) -> float:
+    t = t.double()
+    return float(t.std()) if torch.isfinite(t).all() else math.inf
+
+
+def _abs_clip(t: torch.Tensor, bins: np.ndarray) -> np.ndarray:
+    a = np.nan_to_num(t.detach().abs().double().numpy().ravel(), nan=bins[-1], posinf=bins[-1])
+    return np.clip(a, 0.0, bins[-1])
+
+
+def _train_one(
+    cfg: InitStudyConfig, data: ImageData, model_name: str, scheme: str, seed: int
+) -> tuple[RunRow, list[LayerStats]]:
+    torch.manual_seed(seed)
+    c, h, w = data.input_shape
+    model = create_model(model_name, c, data.num_classes, (h, w))
+    init_weights(model, scheme)
+    loader = BatchLoader(
+        data.train_x, data.train_y, cfg.batch_size, data.mean, data.std, shuffle=True, seed=seed
+    )
+    first_x, first_y = next(iter(loader.epoch(0)))
+    start = layer_stats(model, first_x, first_y)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    steps, losses, window, step = [], [], [], 0
+    every = max(1, min(cfg.log_every, cfg.epochs * len(loader) // 10))  # >= 10 points a curve
+    t0 = time.perf_counter()
+    model.train()
+    for epoch in range(cfg.epochs):
+        for x, y in loader.epoch(epoch):
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            window.append(loss.item())
+            if len(window) == every:
+                steps.append(step)
+                losses.append(float(np.mean(window)) if np.isfinite(window).all() else math.nan)
+                window = []
+    seconds = time.perf_counter() - t0
+    logits = predict_logits(model, data.val_x, data.mean, data.std)
+    val_loss = F.cross_entropy(logits, data.val_y).item()
+    ok = torch.isfinite(logits).all(dim=1)
+    pred = torch.where(ok, logits.nan_to_num().argmax(1), -1)  # a diverged output is wrong
+    row = RunRow(
+        model=model_name,
+        scheme=scheme,
+        seed=seed,
+        val_acc=(pred == data.val_y).float().mean().item(),
+        val_loss=val_loss if math.isfinite(val_loss) else math.nan,
+        steps=steps,
+        losses=losses,
+        seconds=seconds,
+    )
+    return row, start
+
+
+def run(
+    cfg: InitStudyConfig,
+    data: ImageData | None = None,
+    log: Callable[[str], None] = lambda s: None,
+) -> InitStudyResult:
+    """Train every model x scheme x seed; return losses, accuracies and start statistics."""
+    if data is None:
+        data = load_dataset(
+            cfg.data, val_fraction=cfg.val_fraction, train_limit=cfg.train_limit, seed=0
+        )
+    for name in cfg.models:  # unknown models fail before any training
+        create_model(name, data.input_shape[0], data.num_classes, data.input_shape[1:])
+    result = InitStudyResult(
+        config=asdict(cfg), data_source=data.source, chance=1.0 / data.num_classes
+    )
+    for name in cfg.models:
+        result.start[name] = {}
+        for scheme in cfg.scheme_list:
+            for seed in range(cfg.seeds):
+                row, start = _train_one(cfg, data, name, scheme, seed)
+                result.runs.append(row)
+                if seed == 0:
+                    result.start[name][scheme] = start
+                log(
+                    f"{name:10s} {scheme:18s} seed {seed}: val acc {row.val_acc:6.1%}  "
+                    f"loss {row.val_loss:.3f}  ({row.seconds:.1f} s)"
+                )
+    return result
