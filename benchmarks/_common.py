@@ -40,10 +40,12 @@ def command() -> str:
     return "python " + " ".join([Path(sys.argv[0]).as_posix().split("/main/")[-1], *sys.argv[1:]])
 
 
-def write_section(name: str, body: str) -> None:
-    """Replace (or append) the block between <!-- begin:name --> and <!-- end:name -->."""
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n\n"
+def write_section(name: str, body: str, doc: Path | str | None = None) -> None:
+    """Replace (or append) the block between <!-- begin:name --> and <!-- end:name --> of
+    `doc` (default docs/benchmarks.md)."""
+    doc = DOCS if doc is None else Path(doc)
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    text = doc.read_text() if doc.exists() else ("# Benchmarks\n\n" if doc == DOCS else "")
     block = f"<!-- begin:{name} -->\n{body.strip()}\n<!-- end:{name} -->"
     pattern = re.compile(
         rf"<!-- begin:{re.escape(name)} -->.*?<!-- end:{re.escape(name)} -->", re.S
@@ -51,7 +53,7 @@ def write_section(name: str, body: str) -> None:
     text = (
         pattern.sub(lambda _: block, text) if pattern.search(text) else text + "\n" + block + "\n"
     )
-    tmp = DOCS.with_suffix(".tmp")
+    tmp = doc.with_suffix(".tmp")
     tmp.write_text(text)
-    tmp.replace(DOCS)
-    print(f"wrote section {name!r} of {DOCS}")
+    tmp.replace(doc)
+    print(f"wrote section {name!r} of {doc}")

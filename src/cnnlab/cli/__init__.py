@@ -12,9 +12,9 @@ from typing import Any
 
 from jsonargparse import ArgumentParser
 
-from cnnlab.cli import common, compare, info, runs, study, train
+from cnnlab.cli import common, compare, explain, info, runs, show, study, summary, train
 
-GROUPS = [train, info, runs, compare, study]
+GROUPS = [train, info, runs, compare, study, show, summary, explain]
 
 
 def build_parser() -> tuple[ArgumentParser, dict[str, Callable[[Any], int | None]]]:

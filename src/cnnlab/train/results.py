@@ -52,7 +52,7 @@ def write_results(
         folder / "model.json",
         json.dumps({"format": runs.FORMAT, "version": 1, **meta.__dict__}, indent=2),
     )
-    from cnnlab.viz import figures, report
+    from cnnlab.viz import figures, inside, report
 
     figs = folder / "figures"
     figures.save_figure(figures.plot_curves(state["history"]), figs / "curves.png")
@@ -70,5 +70,8 @@ def write_results(
         ),
         figs / "mistakes.png",
     )
+    if len(data.test_y) and data.test_x.shape[1] in (1, 3):
+        # the report's "Inside the model" section draws this image's feature maps
+        inside.save_example(figs, data.test_x[0].numpy(), data.classes[int(data.test_y[0])])
     report.run_report(folder)
     return test

@@ -23,6 +23,7 @@ RUN_FIGURES = {
     "curves.png": "Training curves",
     "confusion.png": "Confusion matrix",
     "mistakes.png": "Worst mistakes",
+    "input-example.png": "Inside the model",  # the input of its feature maps
 }
 NO_VALUE = "—"
 
@@ -299,11 +300,23 @@ def _other_figures(folder: Path) -> Section | None:
     return Section("Other figures", images=images)
 
 
+def _inside(folder: Path) -> Section | None:
+    """Learned first-layer kernels and the feature maps of the stored test image."""
+    from cnnlab.viz.inside import report_parts
+
+    parts = report_parts(folder)
+    if parts is None:  # no weights yet, or no conv layer (an MLP)
+        return None
+    text, images = parts
+    return Section("Inside the model", text, images=[Image(c, png) for c, png in images])
+
+
 def run_report(folder: Path) -> Path:
     """Build `folder/report.html` from a training run folder and return its path.
 
-    Reads config.yaml, metrics.csv, model.json, results.json and figures/*.png; missing
-    parts are left out (without results.json the report says there are no test results).
+    Reads config.yaml, metrics.csv, model.json, results.json, figures/*.png and, for the
+    kernels and feature maps, the weights; missing parts are left out (without results.json
+    the report says there are no test results).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -326,6 +339,7 @@ def run_report(folder: Path) -> Path:
         _per_class(res),
         Section("Confusion matrix", images=confusion) if confusion else None,
         _mistakes(folder, res),
+        _inside(folder),
         config_section,
         _other_figures(folder),
     ]
