@@ -481,3 +481,24 @@ def test_gzip_helper_is_gzip(tmp_path: Path):
     # guard for the IDX tests above: the helper really writes gzip when asked
     p = write_idx(tmp_path / "a", np.zeros((2, 2), np.uint8), gz=True)
     assert p.suffix == ".gz" and gzip.decompress(p.read_bytes())[:4] == b"\x00\x00\x08\x02"
+
+
+@pytest.mark.parametrize("spec", ["shift=3", "rotate=30"])
+def test_loader_fills_uncovered_pixels_with_black(spec: str):
+    # a white image, shifted or rotated: the pixels that come in are black (0 before
+    # normalizing, i.e. -mean/std after), never the mean grey that a zero fill would give
+    x = torch.full((64, 1, 12, 12), 255, dtype=torch.uint8)
+    y = torch.zeros(64, dtype=torch.int64)
+    mean, std = (0.3,), (0.4,)
+    loader = BatchLoader(x, y, 64, mean, std, augment=Augment.parse(spec), seed=1)
+    ((xb, _),) = list(loader)
+    black, white = -0.3 / 0.4, 0.7 / 0.4
+    values = xb.flatten()
+    assert (values < black + 1e-4).any()  # some pixels came in from outside
+    assert values.min() >= black - 1e-4 and values.max() <= white + 1e-4
+    if spec.startswith("shift"):  # pad-and-crop: every pixel is exactly black or white
+        assert (
+            torch.isclose(values, torch.tensor(black))
+            .logical_or(torch.isclose(values, torch.tensor(white)))
+            .all()
+        )

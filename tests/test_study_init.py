@@ -12,7 +12,7 @@ import torch
 from cnnlab.cli import main
 from cnnlab.models import create_model
 from cnnlab.nn.init import init_weights
-from cnnlab.studies.init import InitStudyConfig, layer_stats, run
+from cnnlab.studies.init import InitStudyConfig, InitStudyResult, layer_stats, run
 from cnnlab.viz.init_study import init_report, summary_table
 
 
@@ -55,6 +55,8 @@ def test_study_runs_end_to_end(tiny_data, tmp_path: Path):
         "loss-curves.png", "layer-scales.png", "activations-mlp.png", "gradients-mlp.png",
         "activations-cnn-plain.png", "gradients-cnn-plain.png",
     }  # fmt: skip
+    again = InitStudyResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert again.summary() == result.summary()
     headers, body = summary_table(result)
     assert headers[2] == "val accuracy" and body[0][:2] == ["mlp", "zeros"]
     assert body[0][-1] == "9.7 %"  # the course's figure beside ours

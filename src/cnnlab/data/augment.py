@@ -17,9 +17,10 @@ from cnnlab.errors import ConfigError
 
 @dataclass(frozen=True)
 class Augment:
-    """flip: random horizontal flip; shift: random translation up to this many pixels (zero
-    fill, i.e. pad-and-crop); rotate: random rotation up to +-degrees; noise: Gaussian std on
-    normalized inputs."""
+    """flip: random horizontal flip; shift: random translation up to this many pixels
+    (pad-and-crop); rotate: random rotation up to +-degrees; noise: Gaussian std on
+    normalized inputs. Uncovered pixels get `fill` (per channel; the loader passes the
+    normalized value of a black pixel, the background of Fashion-MNIST and MNIST)."""
 
     flip: bool = False
     shift: int = 0
@@ -57,19 +58,22 @@ class Augment:
     def active(self) -> bool:
         return self.flip or self.shift > 0 or self.rotate > 0 or self.noise > 0
 
-    def __call__(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        """Shapes: x (B, C, H, W) float -> (B, C, H, W)."""
+    def __call__(
+        self, x: torch.Tensor, gen: torch.Generator, fill: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Shapes: x (B, C, H, W) float, fill (C,) or None (zeros) -> (B, C, H, W)."""
         b = x.shape[0]
+        f = None if fill is None else fill.to(x.dtype).view(1, -1, 1, 1)
         if self.flip:
             mask = torch.rand(b, generator=gen) < 0.5
             x = torch.where(mask[:, None, None, None], x.flip(3), x)
         if self.shift > 0:
             dy = torch.randint(-self.shift, self.shift + 1, (b,), generator=gen)
             dx = torch.randint(-self.shift, self.shift + 1, (b,), generator=gen)
-            x = shift_batch(x, dy, dx)
+            x = shift_batch(x, dy, dx) if f is None else shift_batch(x - f, dy, dx) + f
         if self.rotate > 0:
             angles = (torch.rand(b, generator=gen) * 2 - 1) * self.rotate
-            x = rotate_batch(x, angles)
+            x = rotate_batch(x, angles) if f is None else rotate_batch(x - f, angles) + f
         if self.noise > 0:
             x = x + self.noise * torch.randn(x.shape, generator=gen, dtype=x.dtype)
         return x

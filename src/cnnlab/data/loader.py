@@ -71,11 +71,13 @@ class BatchLoader:
         """Yield (images, labels). Shapes: (B, C, H, W) float32, (B,) int64."""
         idx = self._indices(epoch)
         gen = torch.Generator().manual_seed(self.seed * 100_003 + epoch + 7_919)
+        # shifted/rotated-in pixels are black (0 before normalizing), not the mean grey
+        black = -torch.tensor(self.mean) / torch.tensor(self.std)
         for i in range(len(self)):
             sel = idx[i * self.batch_size : (i + 1) * self.batch_size]
             xb = normalize(self.x[sel], self.mean, self.std)
             if self.augment is not None:
-                xb = self.augment(xb, gen)
+                xb = self.augment(xb, gen, fill=black)
             if self.channels_last:
                 xb = xb.contiguous(memory_format=torch.channels_last)
             yield xb, self.y[sel]

@@ -145,6 +145,16 @@ class InitStudyResult:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> InitStudyResult:
+        """The inverse of to_dict (e.g. of a study's result.json), to redraw its figures."""
+        start = {
+            m: {s: [LayerStats(**x) for x in layers] for s, layers in per.items()}
+            for m, per in d["start"].items()
+        }
+        runs = [RunRow(**r) for r in d["runs"]]
+        return cls(d["config"], d["data_source"], d["chance"], runs, start)
+
 
 # log-spaced bins wide enough for exploding inits (all ones reaches 1e19 in 10 layers);
 # the first bin holds exact zeros (dead ReLUs, zero inits)

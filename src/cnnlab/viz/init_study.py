@@ -25,14 +25,17 @@ def _colors(schemes: list[str]) -> dict[str, tuple]:
 
 
 def plot_loss_curves(result: InitStudyResult) -> Figure:
-    """Training loss against step, one panel per model, one line per scheme: the mean over
-    seeds with the min-max band. Diverged runs (nan/inf) end where they diverged."""
+    """Training loss against step, one row per model, one line per scheme: the mean over
+    seeds with the min-max band. Left: every scheme on a log axis; right: a linear zoom on
+    the schemes that end below chance level. Diverged runs end where they diverged."""
     models = list(dict.fromkeys(r.model for r in result.runs))
     schemes = list(dict.fromkeys(r.scheme for r in result.runs))
     colors = _colors(schemes)
-    fig = Figure(figsize=(6.2 * len(models), 4.2), layout="constrained")
-    axes = fig.subplots(1, len(models), squeeze=False)[0]
-    for ax, m in zip(axes, models, strict=True):
+    chance = math.log(1 / result.chance)
+    fig = Figure(figsize=(12, 4.0 * len(models)), layout="constrained")
+    axes = fig.subplots(len(models), 2, squeeze=False)
+    for (full, zoom), m in zip(axes, models, strict=True):
+        top = 0.0  # the zoom shows the learning schemes after their first tenth of training
         for s in schemes:
             rs = [r for r in result.runs if r.model == m and r.scheme == s]
             if not rs or not rs[0].steps:
@@ -42,15 +45,24 @@ def plot_loss_curves(result: InitStudyResult) -> Figure:
             losses = np.array([r.losses[:n] for r in rs], dtype=float)  # (seeds, points)
             with np.errstate(all="ignore"):
                 mean = losses.mean(0)
-            ax.plot(steps, mean, color=colors[s], label=s, lw=1.6)
-            ax.fill_between(steps, losses.min(0), losses.max(0), color=colors[s], alpha=0.18)
-        ax.set_yscale("log")
-        ax.set_xlabel("training step")
-        ax.set_ylabel("training loss (log scale)")
-        ax.set_title(m)
-        ax.axhline(math.log(1 / result.chance), color="0.5", ls=":", lw=1)
-        ax.grid(alpha=0.3)
-    axes[-1].legend(fontsize=8, loc="upper right", ncols=2)
+            learns = bool(np.isfinite(mean[-1]) and mean[-1] < 0.9 * chance)
+            if learns:
+                top = max(top, float(np.nanmax(losses[:, n // 10 :])))
+            for ax in (full, zoom) if learns else (full,):
+                ax.plot(steps, mean, color=colors[s], label=s, lw=1.6)
+                ax.fill_between(steps, losses.min(0), losses.max(0), color=colors[s], alpha=0.18)
+        full.set_yscale("log")
+        full.set_title(f"{m}: every scheme (log scale)")
+        zoom.set_ylim(top=min(chance, 1.15 * top) if top else chance)
+        zoom.set_title(f"{m}: the schemes that learn (linear scale)")
+        for ax in (full, zoom):
+            ax.set_xlabel("training step")
+            ax.set_ylabel("training loss")
+            ax.axhline(chance, color="0.5", ls=":", lw=1)
+            ax.grid(alpha=0.3)
+        full.legend(fontsize=7, loc="upper right", ncols=2)
+        if zoom.lines:
+            zoom.legend(fontsize=7, loc="upper right", ncols=2)
     fig.suptitle("loss per init scheme (line: mean over seeds; band: min-max; dotted: chance)")
     return fig
 
