@@ -21,8 +21,11 @@ def main() -> None:
     out = {}
     for split, k in (("train", PER_CLASS_TRAIN), ("test", PER_CLASS_TEST)):
         y = a[f"{split}_y"]
-        idx = np.sort(np.concatenate([rng.choice(np.flatnonzero(y == c), k, replace=False)
-                                      for c in range(10)]))
+        idx = np.sort(
+            np.concatenate(
+                [rng.choice(np.flatnonzero(y == c), k, replace=False) for c in range(10)]
+            )
+        )
         out[f"{split}_x"], out[f"{split}_y"] = a[f"{split}_x"][idx], y[idx].astype(np.uint8)
     target = Path(__file__).parents[1] / "src/cnnlab/data/embedded/fashion-mnist-subset.npz"
     np.savez_compressed(target, **out)

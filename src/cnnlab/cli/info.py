@@ -43,11 +43,12 @@ def datasets(ns: Any) -> int:
     rows = []
     for e in DATASETS:
         where, tried = _locate(e.name, e.factory, None)
-        found = (
-            str(where)
-            if where
-            else ("embedded subset" if e.name == "fashion-mnist" else "not found")
-        )
+        if where:
+            found = str(where)
+        elif e.factory.generate is not None:
+            found = tried  # says it is generated on this machine
+        else:
+            found = "embedded subset" if e.name == "fashion-mnist" else "not found"
         rows.append([e.name, found, e.help])
     console.print(table(["dataset", "found at", "description"], rows, text=(1, 2)))
     console.print(f"embedded default: {EMBEDDED}; any folder of class sub-folders also works")

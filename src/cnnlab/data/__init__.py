@@ -2,6 +2,7 @@
 
 from cnnlab.data.augment import Augment, rotate_batch, shift_batch
 from cnnlab.data.datasets import DATASETS, ImageData, default_augment, load_dataset
+from cnnlab.data.glyphs import make_glyphs
 from cnnlab.data.loader import BatchLoader, normalize
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "ImageData",
     "default_augment",
     "load_dataset",
+    "make_glyphs",
     "normalize",
     "rotate_batch",
     "shift_batch",

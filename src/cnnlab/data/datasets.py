@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cnnlab.data import sources
+from cnnlab.data import glyphs, sources
 from cnnlab.errors import DataError
 from cnnlab.registry import Registry
 
@@ -88,6 +88,7 @@ class NamedSource:
     system_dirs: tuple[str, ...] = ()
     download: str = ""  # torchvision class name
     augment: str = "flip,shift=2"
+    generate: Callable[[], dict[str, np.ndarray]] | None = None  # made here, never looked for
 
 
 DATASETS = Registry("dataset", DataError)
@@ -129,6 +130,16 @@ DATASETS.register("cifar10", help="60,000 32x32 colour images of 10 classes")(
         "flip,shift=4",
     )
 )
+DATASETS.register("glyphs", help="letters A-J from the installed fonts, randomly distorted")(
+    NamedSource(
+        list(glyphs.LETTERS),
+        lambda folder: None,
+        lambda folder: {},
+        (),
+        augment="shift=2,rotate=10",  # no flips: a mirrored letter is another shape
+        generate=glyphs.glyph_arrays,
+    )
+)
 
 
 def cache_dir() -> Path:
@@ -158,6 +169,8 @@ def network_allowed(host: str = "pypi.org", timeout: float = 2.0) -> bool:
 
 
 def _locate(name: str, spec: NamedSource, root: str | Path | None) -> tuple[Path | None, str]:
+    if spec.generate is not None:
+        return None, "generated on this machine"
     tried: list[str] = []
     for base in search_dirs(root):
         for sub in (*spec.subdirs, ""):
@@ -229,7 +242,7 @@ def load_dataset(
     image_size: int | None = None,
     seed: int = 0,
 ) -> ImageData:
-    """Load a named dataset ("fashion-mnist", "mnist", "cifar10") or a folder PATH.
+    """Load a named dataset ("fashion-mnist", "mnist", "cifar10", "glyphs") or a folder PATH.
 
     A folder may hold IDX files, CIFAR-10 batches, or an ImageFolder tree (one sub-folder per
     class, optionally under train/ and test/). Splits are deterministic given `seed`;
@@ -246,7 +259,10 @@ def load_dataset(
     if key in DATASETS:
         spec: NamedSource = DATASETS.get(key).factory
         where, note = _locate(key, spec, root)
-        if where is not None:
+        if spec.generate is not None:
+            arrays = spec.generate()
+            source = glyphs.describe(arrays) if key == "glyphs" else f"{key}: {note}"
+        elif where is not None:
             arrays = spec.read(where)
             source = f"{key} from {where}" + (f" ({note})" if note else "")
         elif key == "fashion-mnist":
@@ -268,6 +284,42 @@ def load_dataset(
             known = ", ".join(DATASETS.names())
             raise DataError(f"dataset {key!r} is neither a known name ({known}) nor a folder")
         arrays, classes, source = _read_folder(path, image_size, test_fraction, rng)
+    name_ = key if key in DATASETS else Path(key).name
+    origin = key if key in DATASETS else str(Path(key).expanduser().resolve())
+    return _assemble(name_, origin, classes, arrays, source, val_fraction, train_limit, rng)
+
+
+def from_arrays(
+    name: str,
+    classes: list[str],
+    arrays: dict[str, np.ndarray],
+    *,
+    source: str = "",
+    origin: str = "",
+    val_fraction: float = 0.1,
+    train_limit: int | None = None,
+    seed: int = 0,
+) -> ImageData:
+    """ImageData from train/test arrays, with the validation split load_dataset makes.
+
+    Shapes: arrays["train_x"] (N, C, H, W) uint8, arrays["train_y"] (N,) int64; same for test.
+    """
+    if not 0.0 <= val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    rng = np.random.default_rng(seed)
+    return _assemble(name, origin, classes, arrays, source, val_fraction, train_limit, rng)
+
+
+def _assemble(
+    name: str,
+    origin: str,
+    classes: list[str],
+    arrays: dict[str, np.ndarray],
+    source: str,
+    val_fraction: float,
+    train_limit: int | None,
+    rng: np.random.Generator,
+) -> ImageData:
     train_x, train_y = arrays["train_x"], arrays["train_y"]
     keep, held = _split(train_y, val_fraction, rng)
     val_x, val_y = train_x[held], train_y[held]
@@ -278,8 +330,8 @@ def load_dataset(
     tx = torch.from_numpy(np.ascontiguousarray(train_x))
     mean = tx.float().mean(dim=(0, 2, 3)).div(255).tolist()
     std = tx.float().div(255).std(dim=(0, 2, 3)).clamp_min(1e-3).tolist()
-    data = ImageData(
-        name=key if key in DATASETS else Path(key).name,
+    return ImageData(
+        name=name,
         classes=classes,
         train_x=tx,
         train_y=torch.from_numpy(np.ascontiguousarray(train_y)),
@@ -288,11 +340,10 @@ def load_dataset(
         test_x=torch.from_numpy(np.ascontiguousarray(arrays["test_x"])),
         test_y=torch.from_numpy(np.ascontiguousarray(arrays["test_y"])),
         source=source,
-        origin=key if key in DATASETS else str(Path(key).expanduser().resolve()),
+        origin=origin,
         mean=tuple(round(m, 4) for m in mean),
         std=tuple(round(s, 4) for s in std),
     )
-    return data
 
 
 def _read_folder(

@@ -1,0 +1,41 @@
+"""Transfer learning after the lecture's four-case guide: backbones and the four strategies."""
+
+from cnnlab.transfer.backbones import (
+    Backbone,
+    TorchvisionClassifier,
+    adapt_input,
+    block_list,
+    load_backbone,
+)
+from cnnlab.transfer.strategies import (
+    STRATEGIES,
+    Transfer,
+    TransferModel,
+    TransferResult,
+    build_strategy,
+    early,
+    finetune,
+    head,
+    retrain,
+    select_classes,
+    train_transfer,
+)
+
+__all__ = [
+    "STRATEGIES",
+    "Backbone",
+    "TorchvisionClassifier",
+    "Transfer",
+    "TransferModel",
+    "TransferResult",
+    "adapt_input",
+    "block_list",
+    "build_strategy",
+    "early",
+    "finetune",
+    "head",
+    "load_backbone",
+    "retrain",
+    "select_classes",
+    "train_transfer",
+]
