@@ -12,9 +12,9 @@ from typing import Any
 
 from jsonargparse import ArgumentParser
 
-from cnnlab.cli import common, compare, explain, info, runs, show, study, summary, train
+from cnnlab.cli import common, compare, explain, info, runs, show, study, summary, train, transfer
 
-GROUPS = [train, info, runs, compare, study, show, summary, explain]
+GROUPS = [train, info, runs, compare, study, show, summary, explain, transfer]
 
 
 def build_parser() -> tuple[ArgumentParser, dict[str, Callable[[Any], int | None]]]:

@@ -7,6 +7,8 @@ from cnnlab.transfer.backbones import (
     block_list,
     load_backbone,
 )
+from cnnlab.transfer.guide import GUIDE, Diagnosis, diagnose
+from cnnlab.transfer.similarity import Similarity, similarity, source_data
 from cnnlab.transfer.strategies import (
     STRATEGIES,
     Transfer,
@@ -22,7 +24,13 @@ from cnnlab.transfer.strategies import (
 )
 
 __all__ = [
+    "GUIDE",
     "STRATEGIES",
+    "Diagnosis",
+    "Similarity",
+    "diagnose",
+    "similarity",
+    "source_data",
     "Backbone",
     "TorchvisionClassifier",
     "Transfer",

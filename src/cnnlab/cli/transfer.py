@@ -1,0 +1,155 @@
+"""cnnlab transfer: place a target in the guide's four cases, name the strategy, and run it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnnlab.cli.common import console, parser_for, table
+from cnnlab.errors import ConfigError, DataError
+
+
+def register(sub: Any) -> dict:
+    p = parser_for(
+        help="measure which of the transfer guide's four cases a target is in (small/large x "
+        "similar/different to the backbone's data), then train the strategy it names"
+    )
+    p.add_argument("--from", type=str, required=True, help="RUN folder or torchvision:NAME")
+    p.add_argument("--data", type=str, required=True, help="target dataset name or folder")
+    p.add_argument(
+        "--classes",
+        type=str | None,
+        default=None,
+        help="keep these target classes only, e.g. 5,6,7,8,9",
+    )
+    p.add_argument(
+        "--strategy",
+        type=str,
+        default="auto",
+        help="auto (the guide's choice), head, early, finetune or retrain",
+    )
+    p.add_argument("--explain", action="store_true", help="stop after the diagnosis")
+    p.add_argument(
+        "--source",
+        type=str | None,
+        default=None,
+        help="the backbone's source data (default: a run's own, from its config)",
+    )
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--lr", type=float, default=3e-3, help="learning rate of the new head")
+    p.add_argument("--batch_size", type=int, default=32)
+    p.add_argument("--cut", type=str | None, default=None, help="block to cut after (early)")
+    p.add_argument(
+        "--train_limit",
+        type=int | None,
+        default=None,
+        help="keep this many target training images (class-balanced)",
+    )
+    p.add_argument(
+        "--image_size",
+        type=int | None,
+        default=None,
+        help="resize images for the backbone to this side (torchvision: 224)",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--weights", type=str | None, default=None, help="torchvision weights file, or 'random'"
+    )
+    sub.add_subcommand("transfer", p, help="diagnose the transfer case and run its strategy")
+    return {"transfer": run_transfer}
+
+
+def _classes(text: str) -> list[int]:
+    try:
+        return [int(c) for c in text.split(",") if c.strip()]
+    except ValueError:
+        raise ConfigError(f"--classes must be indices like 5,6,7, got {text!r}") from None
+
+
+def _limit(data: Any, train_limit: int) -> Any:
+    """The first train_limit // classes training images of each class (the split is already
+    shuffled). Shapes: as `data`."""
+    import dataclasses
+
+    import torch
+
+    if train_limit < data.num_classes:
+        raise ValueError(f"--train_limit must be >= {data.num_classes}, got {train_limit}")
+    per = train_limit // data.num_classes
+    keep = torch.cat([torch.nonzero(data.train_y == c)[:per, 0] for c in range(data.num_classes)])
+    keep = keep.sort().values
+    return dataclasses.replace(data, train_x=data.train_x[keep], train_y=data.train_y[keep])
+
+
+def run_transfer(ns: Any) -> int:
+    from cnnlab.data import load_dataset
+    from cnnlab.transfer import STRATEGIES, load_backbone, select_classes, train_transfer
+    from cnnlab.transfer.guide import diagnose
+    from cnnlab.transfer.similarity import source_data
+
+    spec = ns["from"]
+    strategy = ns.strategy
+    if strategy != "auto" and strategy not in STRATEGIES:
+        raise ConfigError(
+            f"unknown --strategy {strategy!r}; use auto, {', '.join(STRATEGIES.names())}"
+        )
+    if ns.epochs < 1:
+        raise ValueError(f"--epochs must be >= 1, got {ns.epochs}")
+    backbone = load_backbone(spec, weights=ns.weights, image_size=ns.image_size)
+    if ns.cut is not None:  # an unknown cut fails before anything is measured or trained
+        names = [n for n, _ in backbone.blocks()]
+        if ns.cut not in names:
+            raise ConfigError(f"unknown --cut {ns.cut!r}; the blocks are: {', '.join(names)}")
+    if ns.classes:  # the limit counts the kept classes' images only
+        target = select_classes(load_dataset(ns.data, seed=ns.seed), _classes(ns.classes))
+        if ns.train_limit is not None:
+            target = _limit(target, ns.train_limit)
+    else:
+        target = load_dataset(ns.data, train_limit=ns.train_limit, seed=ns.seed)
+    source, note = None, ""
+    if ns.source is not None:
+        source = load_dataset(ns.source, seed=ns.seed)
+    elif not spec.startswith("torchvision:"):
+        try:
+            source = source_data(spec)
+        except DataError as exc:  # the run's data moved: still usable, by size only
+            note = f"source data not found ({exc}); size-only rule"
+    else:
+        note = "no source data for a torchvision backbone (give --source DATA); size-only rule"
+    d = diagnose(backbone, target, source, seed=ns.seed)
+    sim = d.similarity
+    rows = [
+        ["backbone", backbone.source],
+        ["target", f"{target.name}: {target.num_classes} classes, {len(target.train_y)} train"],
+        ["images per class", f"{d.images_per_class} -> {d.size}"],
+        ["proxy A-distance", "-" if sim is None else f"{sim.proxy_a_distance:.2f}"],
+        ["feature gap", "-" if sim is None else f"{sim.feature_gap:.2f}"],
+        ["quadrant", d.quadrant],
+        ["strategy (guide)", d.strategy],
+    ]
+    console.print(table(["measure", "value"], rows, "which case am I in?", text=(1,)))
+    if note:
+        console.print(note)
+    console.print(d.text())
+    if ns.explain:
+        return 0
+    chosen = d.strategy if strategy == "auto" else strategy
+    if ns.cut is not None and chosen != "early":
+        raise ConfigError(f"--cut applies to the early strategy only, not {chosen}")
+    extra = {"cut": ns.cut} if ns.cut is not None else {}
+    console.print(f"training {chosen} for {ns.epochs} epoch(s) ...")
+    r = train_transfer(
+        backbone,
+        target,
+        chosen,
+        epochs=ns.epochs,
+        lr=ns.lr,
+        batch_size=ns.batch_size,
+        seed=ns.seed,
+        **extra,
+    )
+    cut = f" (cut after {r.cut})" if r.cut else ""
+    console.print(
+        f"{r.strategy}{cut}: test accuracy {r.accuracy:.1%} on {len(target.test_y)} images, "
+        f"trained in {r.train_time_s:.1f} s (not saved as a run)"
+    )
+    return 0
