@@ -10,16 +10,22 @@ from jsonargparse import ArgumentParser
 
 from cnnlab.cli.common import config_from, console, fresh_folder, parser_for, table
 from cnnlab.studies.init import InitStudyConfig
+from cnnlab.studies.transfer import TransferStudyConfig
 
 
 def register(sub: Any) -> dict:
     study = ArgumentParser(description="the lecture's experiments, measured", exit_on_error=False)
-    sub.add_subcommand("study", study, help="run a study (init)")
+    sub.add_subcommand("study", study, help="run a study (init, transfer)")
     ssub = study.add_subcommands(dest="study", required=True)
     ssub.add_subcommand(
         "init",
         parser_for(InitStudyConfig, "weight initialization: one run per scheme and seed"),
         help="weight initialization schemes compared",
+    )
+    ssub.add_subcommand(
+        "transfer",
+        parser_for(TransferStudyConfig, "transfer learning: every strategy in the guide's 4 cases"),
+        help="the four transfer cases x the four strategies, measured",
     )
     return {"study": run_study}
 
@@ -27,6 +33,8 @@ def register(sub: Any) -> dict:
 def run_study(ns: Any) -> int:
     if ns.study == "init":
         return init_study(config_from(ns["init"], InitStudyConfig))
+    if ns.study == "transfer":
+        return transfer_study(config_from(ns["transfer"], TransferStudyConfig))
     raise ValueError(f"unknown study {ns.study!r}")
 
 
@@ -48,5 +56,24 @@ def init_study(cfg: InitStudyConfig) -> int:
     console.print(table(headers, body, "weight initialization: final validation", text=(1,)))
     path = init_report(result, cfg.out)
     (path.parent / "result.json").write_text(json.dumps(result.to_dict(), indent=1))
+    console.print(f"report: {path.resolve()}   ({time.perf_counter() - t0:.0f} s)")
+    return 0
+
+
+def transfer_study(cfg: TransferStudyConfig) -> int:
+    from dataclasses import replace
+
+    from cnnlab.studies import transfer as study
+    from cnnlab.viz.transfer_study import summary_table, transfer_report
+
+    t0 = time.perf_counter()
+    cfg = replace(cfg, out=str(fresh_folder(cfg.out)))
+    result = study.run(cfg, log=lambda s: console.print(s, highlight=False))
+    headers, body = summary_table(result)
+    title = "transfer: test accuracy (* the guide's choice)"
+    console.print(table(headers, body, title, text=(len(headers) - 2, len(headers) - 1)))
+    path = transfer_report(result, cfg.out)
+    (path.parent / "result.json").write_text(json.dumps(result.to_dict(), indent=1))
+    console.print(f"table: {path.parent / 'table.md'}", highlight=False)
     console.print(f"report: {path.resolve()}   ({time.perf_counter() - t0:.0f} s)")
     return 0

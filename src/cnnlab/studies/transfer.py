@@ -1,0 +1,282 @@
+"""The four-quadrant transfer study: every strategy in every case of the lecture's guide.
+
+One backbone is trained on the source classes (Fashion-MNIST 0-4 by default) and saved as a
+real run folder. Four targets are built from data on this machine: similar (Fashion-MNIST
+5-9) or different (generated glyphs), each small (`small` images per class, a seed-dependent
+class-balanced subset) or large (all, or `large` per class). For each target the guide's
+diagnosis is measured (size, proxy A-distance, feature gap); then each strategy is trained
+once per seed. The result holds per-cell accuracies and times, the guide's choice per
+quadrant and the measured winner; figures and tables only read it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from cnnlab.data import ImageData, load_dataset
+from cnnlab.errors import ConfigError
+from cnnlab.transfer.guide import GUIDE, SIMILAR_BELOW, SMALL_BELOW, diagnose
+from cnnlab.transfer.strategies import STRATEGIES, select_classes, train_transfer
+
+QUADRANTS = ("small + similar", "small + different", "large + similar", "large + different")
+
+
+def _indices(text: str, name: str) -> list[int]:
+    try:
+        idx = [int(c) for c in text.split(",") if c.strip()]
+    except ValueError:
+        raise ValueError(f"{name} must be class indices like 0,1,2, got {text!r}") from None
+    if len(idx) < 2:
+        raise ValueError(f"{name} must name at least 2 classes, got {text!r}")
+    return idx
+
+
+@dataclass(frozen=True)
+class TransferStudyConfig:
+    """Args:
+    data: the dataset of the source and the similar target (a name or folder).
+    source_classes: class indices of `data` the backbone is trained on.
+    similar_classes: class indices of `data` that make the similar target.
+    different: dataset of the different target (e.g. glyphs, mnist, or a folder).
+    different_classes: keep these class indices of `different` (default: all).
+    small: images per class of the small targets (a class-balanced subset per seed).
+    large: images per class of the large targets (default: all).
+    strategies: comma-separated strategies to compare (head, early, finetune, retrain).
+    seeds: runs per strategy and quadrant (seeds 0..seeds-1).
+    backbone_model: the registered model trained on the source classes.
+    backbone_epochs: epochs of the backbone's training.
+    train_limit: train the backbone on this many source images (class-balanced).
+    epochs: epochs per strategy run on a large target.
+    small_epochs: epochs per strategy run on a small target (few steps per epoch).
+    lr: learning rate of the new head (finetune: the backbone gets a tenth of it).
+    batch_size: images per step on a large target.
+    small_batch_size: images per step on a small target.
+    similarity_n: images of each set for the similarity measure.
+    small_below: the guide's size threshold (images per class).
+    out: folder for the backbone run, result.json, the figures and report.html.
+    """
+
+    data: str = "fashion-mnist"
+    source_classes: str = "0,1,2,3,4"
+    similar_classes: str = "5,6,7,8,9"
+    different: str = "glyphs"
+    different_classes: str | None = None
+    small: int = 20
+    large: int | None = None
+    strategies: str = "head,early,finetune,retrain"
+    seeds: int = 3
+    backbone_model: str = "cnn-bn"
+    backbone_epochs: int = 5
+    train_limit: int | None = None
+    epochs: int = 5
+    small_epochs: int = 30
+    lr: float = 3e-3
+    batch_size: int = 128
+    small_batch_size: int = 16
+    similarity_n: int = 1000
+    small_below: int = SMALL_BELOW
+    out: str = "runs/transfer-study"
+
+    def __post_init__(self) -> None:
+        for name in ("seeds", "backbone_epochs", "epochs", "small_epochs", "batch_size",
+                     "small_batch_size", "small_below"):  # fmt: skip
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.small < 2:
+            raise ValueError(f"small must be >= 2 images per class, got {self.small}")
+        if self.large is not None and self.large <= self.small:
+            raise ValueError(f"large must be more than small ({self.small}), got {self.large}")
+        if self.train_limit is not None and self.train_limit < 2:
+            raise ValueError(f"train_limit must be >= 2, got {self.train_limit}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.similarity_n < 4:
+            raise ValueError(f"similarity_n must be >= 4, got {self.similarity_n}")
+        _indices(self.source_classes, "source_classes")
+        _indices(self.similar_classes, "similar_classes")
+        if self.different_classes is not None:
+            _indices(self.different_classes, "different_classes")
+        unknown = [s for s in self.strategy_list if s not in STRATEGIES]
+        if unknown or not self.strategy_list:
+            raise ConfigError(
+                f"unknown strategy {', '.join(unknown) or '(none)'} in strategies; use some of "
+                f"{', '.join(STRATEGIES.names())}"
+            )
+
+    @property
+    def strategy_list(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.strip() for s in self.strategies.split(",") if s.strip()))
+
+
+@dataclass
+class QuadrantInfo:
+    """One target: the quadrant the study built it for and what the guide measured."""
+
+    quadrant: str  # the intended case, e.g. "small + similar"
+    target: str  # dataset name with its classes
+    images_per_class: int
+    measured: str  # the quadrant diagnose() placed it in
+    proxy_a_distance: float
+    feature_gap: float
+    guide: str  # the strategy diagnose() names
+    expected: str  # the strategy the guide names for the intended quadrant
+
+
+@dataclass
+class RunRow:
+    quadrant: str
+    strategy: str
+    seed: int
+    accuracy: float  # on the target's test split
+    seconds: float  # training time
+    cut: str = ""
+
+
+@dataclass
+class TransferStudyResult:
+    config: dict[str, Any]
+    backbone: str  # the backbone's run folder
+    backbone_accuracy: float  # on the source classes' test split
+    source: str
+    chance: dict[str, float] = field(default_factory=dict)  # per quadrant: 1 / classes
+    quadrants: list[QuadrantInfo] = field(default_factory=list)
+    runs: list[RunRow] = field(default_factory=list)
+
+    @property
+    def strategies(self) -> list[str]:
+        return list(dict.fromkeys(r.strategy for r in self.runs))
+
+    def info(self, quadrant: str) -> QuadrantInfo:
+        return next(q for q in self.quadrants if q.quadrant == quadrant)
+
+    def cell(self, quadrant: str, strategy: str) -> dict[str, float]:
+        """Mean and std (over seeds) of test accuracy, and the mean training seconds."""
+        rs = [r for r in self.runs if r.quadrant == quadrant and r.strategy == strategy]
+        if not rs:
+            return {"mean": math.nan, "std": math.nan, "seconds": math.nan, "seeds": 0}
+        acc = np.array([r.accuracy for r in rs])
+        return {
+            "mean": float(acc.mean()),
+            "std": float(acc.std()),
+            "seconds": float(np.mean([r.seconds for r in rs])),
+            "seeds": len(rs),
+        }
+
+    def winner(self, quadrant: str) -> str:
+        """The strategy with the best mean test accuracy in `quadrant`."""
+        return max(self.strategies, key=lambda s: self.cell(quadrant, s)["mean"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TransferStudyResult:
+        """The inverse of to_dict (e.g. of a study's result.json), to redraw its figures."""
+        return cls(
+            d["config"], d["backbone"], d["backbone_accuracy"], d["source"], dict(d["chance"]),
+            [QuadrantInfo(**q) for q in d["quadrants"]], [RunRow(**r) for r in d["runs"]],
+        )  # fmt: skip
+
+
+def per_class_subset(data: ImageData, per_class: int, seed: int) -> ImageData:
+    """`per_class` random training images of each class (all of a class that has fewer);
+    validation and test splits unchanged. Shapes: as `data`."""
+    import dataclasses
+
+    gen = torch.Generator().manual_seed(seed)
+    keep = []
+    for c in range(data.num_classes):
+        idx = torch.nonzero(data.train_y == c)[:, 0]  # (n_c,)
+        keep.append(idx[torch.randperm(len(idx), generator=gen)[:per_class]])
+    pick = torch.cat(keep).sort().values
+    return dataclasses.replace(data, train_x=data.train_x[pick], train_y=data.train_y[pick])
+
+
+def _train_backbone(cfg: TransferStudyConfig, source: ImageData) -> tuple[Path, float]:
+    from rich.console import Console
+
+    from cnnlab.train.api import train
+
+    res = train(
+        data=source, model=cfg.backbone_model, epochs=cfg.backbone_epochs, runs_dir=cfg.out,
+        name="backbone", progress=False, console=Console(quiet=True), seed=0,
+    )  # fmt: skip
+    return Path(res.run_dir), res.test.accuracy if res.test is not None else math.nan
+
+
+def run(
+    cfg: TransferStudyConfig,
+    data: ImageData | None = None,
+    different: ImageData | None = None,
+    log: Callable[[str], None] = lambda s: None,
+) -> TransferStudyResult:
+    """Train the backbone, diagnose the four targets, train every strategy x seed in each.
+
+    `data` and `different` replace loading cfg.data and cfg.different (tests pass tiny sets).
+    Shapes: images (N, C, H, W) uint8; the different target is adapted to the backbone.
+    """
+    from cnnlab.transfer.backbones import load_backbone
+
+    data = data if data is not None else load_dataset(cfg.data, seed=0)
+    # every class list is checked before the backbone trains
+    source = select_classes(data, _indices(cfg.source_classes, "source_classes"))
+    similar = select_classes(data, _indices(cfg.similar_classes, "similar_classes"))
+    different = different if different is not None else load_dataset(cfg.different, seed=0)
+    if cfg.different_classes is not None:
+        different = select_classes(different, _indices(cfg.different_classes, "different_classes"))
+    if cfg.train_limit is not None:
+        source = per_class_subset(source, max(1, cfg.train_limit // source.num_classes), 0)
+    folder, backbone_acc = _train_backbone(cfg, source)
+    backbone = load_backbone(folder)
+    log(f"backbone: {folder} ({cfg.backbone_model}, test accuracy {backbone_acc:.1%})")
+    result = TransferStudyResult(asdict(cfg), str(folder), backbone_acc, source.source)
+    targets = {"similar": similar, "different": different}
+    for quadrant in QUADRANTS:
+        size, kind = quadrant.split(" + ")
+        full = targets[kind]
+        per = cfg.small if size == "small" else cfg.large
+
+        def target(seed: int, full: ImageData = full, per: int | None = per) -> ImageData:
+            return full if per is None else per_class_subset(full, per, seed)
+
+        d = diagnose(
+            backbone, target(0), source, small_below=cfg.small_below,
+            similar_below=SIMILAR_BELOW, n=cfg.similarity_n,
+        )  # fmt: skip
+        sim = d.similarity
+        info = QuadrantInfo(
+            quadrant=quadrant, target=full.name, images_per_class=d.images_per_class,
+            measured=d.quadrant, proxy_a_distance=sim.proxy_a_distance if sim else math.nan,
+            feature_gap=sim.feature_gap if sim else math.nan, guide=d.strategy,
+            expected=GUIDE[(size, kind == "similar")],
+        )  # fmt: skip
+        result.quadrants.append(info)
+        result.chance[quadrant] = 1.0 / full.num_classes
+        log(
+            f"{quadrant}: {full.name}, {d.images_per_class} images/class, PAD "
+            f"{info.proxy_a_distance:.2f}, gap {info.feature_gap:.2f} -> measured "
+            f"{d.quadrant}, guide: {d.strategy}"
+        )
+        small = size == "small"
+        for strategy in cfg.strategy_list:
+            for seed in range(cfg.seeds):
+                r = train_transfer(
+                    backbone, target(seed), strategy, seed=seed, lr=cfg.lr,
+                    epochs=cfg.small_epochs if small else cfg.epochs,
+                    batch_size=cfg.small_batch_size if small else cfg.batch_size,
+                )  # fmt: skip
+                result.runs.append(
+                    RunRow(quadrant, strategy, seed, r.accuracy, r.train_time_s, r.cut)
+                )
+                log(
+                    f"  {strategy:9s} seed {seed}: test acc {r.accuracy:6.1%} "
+                    f"({r.train_time_s:.1f} s)"
+                )
+    return result
