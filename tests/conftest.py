@@ -160,3 +160,30 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, image_folder: Path) ->
         runs_dir=str(runs_dir), name="tiny", progress=False, console=Console(quiet=True),
     )  # fmt: skip
     return result.run_dir
+
+
+@pytest.fixture(scope="session")
+def fashion_source(fashion_small: cnnlab.ImageData) -> cnnlab.ImageData:
+    """Classes 0-4 of `fashion_small`, relabelled 0-4: the transfer tests' source data."""
+    from cnnlab.transfer import select_classes
+
+    return select_classes(fashion_small, [0, 1, 2, 3, 4])
+
+
+@pytest.fixture(scope="session")
+def fashion_target(fashion_small: cnnlab.ImageData) -> cnnlab.ImageData:
+    """Classes 5-9 of `fashion_small`, relabelled 0-4: a target similar to the source."""
+    from cnnlab.transfer import select_classes
+
+    return select_classes(fashion_small, [5, 6, 7, 8, 9])
+
+
+@pytest.fixture(scope="session")
+def source_run(fashion_source: cnnlab.ImageData, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cnn-bn run trained 1 epoch on `fashion_source` (shared, read-only): a backbone."""
+    result = cnnlab.train(
+        data=fashion_source, model="cnn-bn", epochs=1, batch_size=64, precision="32",
+        progress=False, runs_dir=str(tmp_path_factory.mktemp("runs")), name="src",
+        console=Console(quiet=True),
+    )  # fmt: skip
+    return result.run_dir

@@ -12,19 +12,19 @@ import torch
 import cnnlab
 from cnnlab.cli import main
 from cnnlab.errors import DataError
-from cnnlab.transfer import Backbone, load_backbone, select_classes
+from cnnlab.transfer import Backbone, load_backbone
 from cnnlab.transfer.guide import GUIDE, Diagnosis, diagnose, images_per_class
 from cnnlab.transfer.similarity import L2, _logistic_error, features, similarity, source_data
 
 
 @pytest.fixture(scope="module")
-def source(fashion_small) -> cnnlab.ImageData:
-    return select_classes(fashion_small, [0, 1, 2, 3, 4])
+def source(fashion_source) -> cnnlab.ImageData:
+    return fashion_source
 
 
 @pytest.fixture(scope="module")
-def similar(fashion_small) -> cnnlab.ImageData:
-    return select_classes(fashion_small, [5, 6, 7, 8, 9])
+def similar(fashion_target) -> cnnlab.ImageData:
+    return fashion_target
 
 
 @pytest.fixture(scope="module")
@@ -33,14 +33,8 @@ def letters() -> cnnlab.ImageData:
 
 
 @pytest.fixture(scope="module")
-def run_dir(source, tmp_path_factory):
-    from rich.console import Console
-
-    result = cnnlab.train(
-        data=source, model="cnn-bn", epochs=1, batch_size=64, precision="32", progress=False,
-        runs_dir=str(tmp_path_factory.mktemp("runs")), name="src", console=Console(quiet=True),
-    )  # fmt: skip
-    return result.run_dir
+def run_dir(source_run):
+    return source_run
 
 
 @pytest.fixture(scope="module")

@@ -27,24 +27,18 @@ from cnnlab.transfer import (
 
 
 @pytest.fixture(scope="module")
-def source(fashion_small) -> cnnlab.ImageData:
-    return select_classes(fashion_small, [0, 1, 2, 3, 4])
+def source(fashion_source) -> cnnlab.ImageData:
+    return fashion_source
 
 
 @pytest.fixture(scope="module")
-def target(fashion_small) -> cnnlab.ImageData:
-    return select_classes(fashion_small, [5, 6, 7, 8, 9])
+def target(fashion_target) -> cnnlab.ImageData:
+    return fashion_target
 
 
 @pytest.fixture(scope="module")
-def backbone(source, tmp_path_factory) -> Backbone:
-    from rich.console import Console
-
-    result = cnnlab.train(
-        data=source, model="cnn-bn", epochs=1, batch_size=64, precision="32", progress=False,
-        runs_dir=str(tmp_path_factory.mktemp("runs")), name="src", console=Console(quiet=True),
-    )  # fmt: skip
-    return load_backbone(result.run_dir)
+def backbone(source_run) -> Backbone:
+    return load_backbone(source_run)
 
 
 def one_line(exc: pytest.ExceptionInfo) -> str:
