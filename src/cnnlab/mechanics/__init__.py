@@ -5,10 +5,10 @@ from cnnlab.mechanics.arithmetic import (
     LayerRow,
     ModelSummary,
     ReceptiveField,
-    connectivity,
     receptive_field,
     summarize,
 )
+from cnnlab.mechanics.connectivity import connectivity
 from cnnlab.mechanics.kernels import (
     KERNELS,
     FilterResult,
