@@ -35,9 +35,35 @@ MODELS.register("cnn-plain", PlainCNNConfig, "deep conv-ReLU stack without Batch
 MODELS.register("resnet", ResNetConfig, "residual blocks in stages of doubling width")(ResNet)
 
 
-def model_config(name: str, **overrides: Any) -> Any:
+# models of the other tasks share one factory signature:
+# (in_channels, out_channels, input_size, cfg), out_channels = image channels or classes
+TASK_MODELS: dict[str, Registry] = {"classify": MODELS}
+
+
+def task_models(task: str) -> Registry:
+    """The model registry of a task: classify, autoencode, segment."""
+    if task not in TASK_MODELS:
+        raise ModelError(f"unknown task {task!r}; choose one of: {', '.join(TASK_MODELS)}")
+    return TASK_MODELS[task]
+
+
+def create_task_model(
+    task: str,
+    name: str,
+    in_channels: int,
+    out_channels: int,
+    input_size: tuple[int, ...],
+    **config: Any,
+) -> nn.Module:
+    """Build model `name` of `task`'s registry; `config` overrides its config dataclass."""
+    registry = task_models(task)
+    cfg = model_config(name, registry=registry, **config)
+    return registry.build(name, in_channels, out_channels, tuple(input_size), cfg)
+
+
+def model_config(name: str, registry: Registry | None = None, **overrides: Any) -> Any:
     """The config dataclass of model `name` with `overrides`; unknown keys are an error."""
-    entry = MODELS.get(name)
+    entry = (registry or MODELS).get(name)
     assert entry.config is not None
     fields = {f.name: f for f in dataclasses.fields(entry.config)}
     for key, value in overrides.items():
@@ -81,7 +107,10 @@ __all__ = [
     "MODELS",
     "Classifier",
     "count_parameters",
+    "TASK_MODELS",
     "create_model",
+    "create_task_model",
     "list_models",
     "model_config",
+    "task_models",
 ]

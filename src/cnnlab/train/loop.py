@@ -25,6 +25,7 @@ from cnnlab.train.evaluate import EvalResult
 from cnnlab.train.progress import epoch_progress
 from cnnlab.train.results import write_results
 from cnnlab.train.schedule import one_cycle_lr, one_cycle_lr_at_step, resolve_precision
+from cnnlab.train.task_loop import checkpoint, make_optimizer, tensorboard_writer
 
 
 @dataclass
@@ -38,21 +39,6 @@ class TrainResult:
     test: EvalResult | None = None
     train_time_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    # no weight decay on biases and norm scales: decaying them only hurts
-    decay = [p for p in model.parameters() if p.ndim > 1]
-    no_decay = [p for p in model.parameters() if p.ndim <= 1]
-    groups = [
-        {"params": decay, "weight_decay": cfg.weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True)
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(groups, lr=cfg.lr)
-    raise ConfigError(f"optimizer must be adamw or sgd, got {cfg.optimizer!r}")
 
 
 def _build_model(cfg: TrainConfig, data: ImageData) -> Classifier:
@@ -141,7 +127,7 @@ class Trainer:
         channels_last = self.accelerator == "cpu" and _uses_conv(model)
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
-        opt = _optimizer(model, cfg)
+        opt = make_optimizer(model, cfg)  # type: ignore[arg-type]
         state: dict[str, Any] = {
             "epoch": 0,
             "step": 0,
@@ -198,7 +184,7 @@ class Trainer:
             runs.write_config(folder, cfg.to_dict())
         folder = Path(fabric.broadcast(str(folder)))
         total_steps = cfg.epochs * len(train)
-        tb = _tensorboard(folder) if fabric.is_global_zero else None
+        tb = tensorboard_writer(folder) if fabric.is_global_zero else None
         self.log(
             f"run: {folder}  model {cfg.model} ({count_parameters(model):,} parameters), "
             f"{len(data.train_y)} train / {len(data.val_y)} val images, "
@@ -335,27 +321,9 @@ class Trainer:
         return {"val/loss": float(stats[0] / stats[2]), "val/acc": float(stats[1] / stats[2])}
 
     def _checkpoint(self, folder, model, opt, meta, state, improved, tb, row) -> None:
-        if not self.fabric.is_global_zero:
-            return
-        raw = model.module if hasattr(model, "module") else model
-        if improved:
-            runs.save_model(folder, raw, meta)
-        model_state = {k: v.detach().clone() for k, v in raw.state_dict().items()}
-        runs.atomic_torch_save(
-            {
-                **state,
-                "model": model_state,
-                "optimizer": opt.state_dict(),
-                "rng": torch.get_rng_state(),
-            },
-            folder / "state.pt",
-        )
-        runs.write_metrics(folder, state["history"])
-        if tb is not None:
-            for k, v in row.items():
-                if k != "epoch":
-                    tb.add_scalar(k, v, row["epoch"])
-            tb.flush()
+        if self.fabric.is_global_zero:
+            raw = model.module if hasattr(model, "module") else model
+            checkpoint(folder, raw, opt, meta, state, improved, tb, row)
 
 
 def _epoch_line(row: dict[str, float], epochs: int) -> str:
@@ -367,14 +335,6 @@ def _epoch_line(row: dict[str, float], epochs: int) -> str:
         parts.append(f"val loss {row['val/loss']:.4f} acc {row['val/acc']:.2%}")
     parts.append(f"{row['img_per_s']:,.0f} img/s  {row['time']:.1f} s")
     return "  ".join(parts)
-
-
-def _tensorboard(folder: Path):
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:  # tensorboard is a dependency, but a broken install must not stop training
-        return None
-    return SummaryWriter(log_dir=str(folder))
 
 
 def _apply_init(model: nn.Module, scheme: str) -> None:

@@ -17,7 +17,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 from cnnlab.errors import RunError
-from cnnlab.models import Classifier, create_model
+from cnnlab.models import Classifier, create_task_model
 
 FORMAT = "cnnlab-model"
 
@@ -64,11 +64,12 @@ class ModelMeta:
     std: tuple[float, ...]
     data: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    task: str = "classify"  # classify, autoencode or segment; num_classes = output channels
 
-    def build(self) -> Classifier:
-        return create_model(
-            self.model, self.in_channels, self.num_classes, tuple(self.input_size), **self.config
-        )
+    def build(self) -> torch.nn.Module:
+        size = tuple(self.input_size)
+        args = (self.task, self.model, self.in_channels, self.num_classes, size)
+        return create_task_model(*args, **self.config)
 
 
 def save_model(folder: Path, model: torch.nn.Module, meta: ModelMeta) -> None:
@@ -110,7 +111,7 @@ def read_meta(folder: Path) -> ModelMeta:
     return meta
 
 
-def load_model(folder: Path) -> tuple[Classifier, ModelMeta]:
+def load_model(folder: Path) -> tuple[Classifier, ModelMeta]:  # or the task's model
     """Rebuild the model of a run folder with its saved weights, in eval mode."""
     folder = Path(folder)
     meta = read_meta(folder)
