@@ -186,13 +186,15 @@ def test_cli_explain_prints_the_quadrant(run_dir, no_system_data, capsys):
     assert "training" not in out  # --explain stops after the diagnosis
 
 
-def test_cli_trains_the_chosen_strategy(run_dir, no_system_data, capsys):
+def test_cli_trains_the_chosen_strategy(run_dir, no_system_data, capsys, tmp_path):
     rc = main(["transfer", "--from", str(run_dir), "--data", "glyphs", "--train_limit", "200",
-               "--strategy", "head", "--epochs", "1"])  # fmt: skip
+               "--strategy", "head", "--epochs", "1", "--runs_dir", str(tmp_path)])  # fmt: skip
     out = capsys.readouterr().out
     assert rc == 0
     assert "small + different" in out and "strategy early" in out  # the guide's choice ...
     assert "head: test accuracy" in out  # ... overridden by --strategy
+    (folder,) = tmp_path.iterdir()  # saved as a run
+    assert folder.name == "transfer-head-glyphs" and (folder / "report.html").is_file()
 
 
 @pytest.mark.parametrize(

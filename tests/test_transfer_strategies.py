@@ -24,6 +24,7 @@ from cnnlab.transfer import (
     select_classes,
     train_transfer,
 )
+from cnnlab.transfer.probe import probe_accuracy
 
 
 @pytest.fixture(scope="module")
@@ -187,14 +188,42 @@ def test_early_features_come_from_the_named_block(backbone, target):
         hook.remove()
     t.model.eval()
     feats = t.model.forward_features(x)
-    assert feats.shape == (8, 64)  # body.3 is the 64-channel stage
-    assert torch.allclose(feats, seen["out"].mean(dim=(2, 3)), atol=1e-6)
+    out = seen["out"]  # (8, 64, 7, 7): body.3 is the 64-channel stage
+    assert feats.shape == (8, 64 * 4 * 4)  # pooled to a 4x4 grid, positions kept
+    ref = torch.nn.functional.adaptive_avg_pool2d(out, 4).flatten(1)
+    assert torch.allclose(feats, ref, atol=1e-6)
+    flat = early(backbone, 5, cut="body.3", grid=0).model.eval().forward_features(x)
+    assert torch.allclose(flat, out.mean(dim=(2, 3)), atol=1e-6)  # grid 0: global average
     assert early(backbone, 5).cut == "body.1"  # auto: the middle of the 4 conv blocks
     before = snapshot(t.model.features)
     opt = steps(t, target, backbone)
     for k, v in before.items():
         assert torch.equal(v, t.model.features.state_dict()[k]), k
     assert {id(p) for p in opt.state} == {id(p) for p in t.model.head.parameters()}
+
+
+def test_early_chooses_its_cut_by_linear_probes(backbone, target):
+    x, y = target.train_x[:300], target.train_y[:300]
+    t = early(backbone, 5, probe=(x, y))
+    blocks = [n for n, _ in backbone.blocks()]
+    assert t.cut in blocks[: blocks.index("body.3")]  # an earlier block than the last
+    assert "linear probe accuracy per block" in t.note and t.cut in t.note
+    # the note's accuracies: the chosen block has the highest
+    accs = dict(p.rsplit(" ", 1) for p in t.note.split(": ", 1)[1].split(", "))
+    assert float(accs[t.cut].rstrip("%")) == max(float(a.rstrip("%")) for a in accs.values())
+    with pytest.raises(ValueError, match="grid"):
+        early(backbone, 5, grid=-1)
+
+
+def test_probe_accuracy_tells_signal_from_noise():
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(200) % 4
+    signal = torch.nn.functional.one_hot(y, 4).double() * 3 + torch.randn(200, 4, generator=g)
+    noise = torch.randn(200, 16, generator=g)
+    assert probe_accuracy(signal, y, 4, torch.Generator().manual_seed(1)) > 0.9
+    assert probe_accuracy(noise, y, 4, torch.Generator().manual_seed(1)) < 0.5  # chance 0.25
+    with pytest.raises(ValueError, match="at least 4"):
+        probe_accuracy(noise[:3], y[:3], 4, g)
 
 
 def test_unknown_cut_and_strategy_are_one_line(backbone):

@@ -50,6 +50,10 @@ def register(sub: Any) -> dict:
         default=None,
         help="resize images for the backbone to this side (torchvision: 224)",
     )
+    p.add_argument("--grid", type=int, default=4, help="early: pool its map to grid x grid")
+    p.add_argument("--runs_dir", type=str, default="runs", help="where the run folder goes")
+    p.add_argument("--name", type=str | None, default=None, help="run folder name")
+    p.add_argument("--save", type=bool, default=True, help="write the trained model as a run")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--weights", type=str | None, default=None, help="torchvision weights file, or 'random'"
@@ -135,7 +139,9 @@ def run_transfer(ns: Any) -> int:
     chosen = d.strategy if strategy == "auto" else strategy
     if ns.cut is not None and chosen != "early":
         raise ConfigError(f"--cut applies to the early strategy only, not {chosen}")
-    extra = {"cut": ns.cut} if ns.cut is not None else {}
+    extra: dict[str, Any] = {"cut": ns.cut} if ns.cut is not None else {}
+    if chosen == "early":
+        extra["grid"] = ns.grid
     console.print(f"training {chosen} for {ns.epochs} epoch(s) ...")
     r = train_transfer(
         backbone,
@@ -148,8 +154,28 @@ def run_transfer(ns: Any) -> int:
         **extra,
     )
     cut = f" (cut after {r.cut})" if r.cut else ""
+    if r.note:
+        console.print(r.note)
     console.print(
         f"{r.strategy}{cut}: test accuracy {r.accuracy:.1%} on {len(target.test_y)} images, "
-        f"trained in {r.train_time_s:.1f} s (not saved as a run)"
+        f"trained in {r.train_time_s:.1f} s"
     )
+    if not ns.save:
+        return 0
+    from cnnlab.transfer.saved import save_transfer_run
+
+    options = {k: v for k, v in ns.as_dict().items() if k != "config"}
+    options["strategy_used"] = chosen
+    facts = {
+        "images_per_class": d.images_per_class,
+        "size": d.size,
+        "quadrant": d.quadrant,
+        "strategy": d.strategy,
+        "proxy_a_distance": None if sim is None else sim.proxy_a_distance,
+        "feature_gap": None if sim is None else sim.feature_gap,
+    }
+    name = ns.name or f"transfer-{chosen}-{target.name}"
+    folder = save_transfer_run(ns.runs_dir, name, backbone, target, r, options, facts, grid=ns.grid)
+    console.print(f"run: {folder}  report: {folder / 'report.html'}")
+    console.print(f"predict with: cnnlab predict {folder} IMAGE.png")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from typing import Any
 
 from torch import nn
@@ -38,10 +39,19 @@ MODELS.register("resnet", ResNetConfig, "residual blocks in stages of doubling w
 # models of the other tasks share one factory signature:
 # (in_channels, out_channels, input_size, cfg), out_channels = image channels or classes
 TASK_MODELS: dict[str, Registry] = {"classify": MODELS}
+# the modules that register the other tasks' models, imported when first asked for (they
+# import cnnlab.models themselves)
+_TASK_MODULES = {
+    "autoencode": "cnnlab.models.autoencoder",
+    "segment": "cnnlab.models.unet",
+    "transfer": "cnnlab.transfer.saved",
+}
 
 
 def task_models(task: str) -> Registry:
-    """The model registry of a task: classify, autoencode, segment."""
+    """The model registry of a task: classify, autoencode, segment, transfer."""
+    if task not in TASK_MODELS and task in _TASK_MODULES:
+        importlib.import_module(_TASK_MODULES[task])
     if task not in TASK_MODELS:
         raise ModelError(f"unknown task {task!r}; choose one of: {', '.join(TASK_MODELS)}")
     return TASK_MODELS[task]

@@ -94,3 +94,18 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.body(x) + self.shortcut(x))
+
+
+class DoubleConv(nn.Sequential):
+    """Two 3x3 conv-norm-ReLU layers: the unit of each U-Net level (Ronneberger et al. 2015).
+
+    Shapes: (B, C_in, *S) -> (B, C_out, *S).
+    """
+
+    def __init__(
+        self, in_channels: int, out_channels: int, spatial_dims: int = 2, norm: str = "batch"
+    ) -> None:
+        super().__init__(
+            ConvNormAct(in_channels, out_channels, 3, 1, spatial_dims, norm),
+            ConvNormAct(out_channels, out_channels, 3, 1, spatial_dims, norm),
+        )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -99,6 +99,8 @@ class Backbone:
     source: str
     name: str = ""
     classes: list[str] = field(default_factory=list)
+    # how to rebuild the architecture: {"run": model.json's fields} or {"torchvision": name}
+    spec: dict = field(default_factory=dict)
 
     def blocks(self) -> list[tuple[str, nn.Module]]:
         """(name, module) of every feature block in forward order. Shapes: see block_list."""
@@ -145,6 +147,7 @@ def _run_backbone(folder: Path, image_size: int | None) -> Backbone:
         source=f"run {folder} ({meta.model} trained on {meta.data or 'unknown data'})",
         name=folder.name,
         classes=list(meta.classes),
+        spec={"run": {k: v for k, v in asdict(meta).items() if k != "extra"}},
     )
 
 
@@ -175,6 +178,7 @@ def _torchvision_backbone(name: str, weights: str | None, image_size: int | None
         source=f"torchvision {name} with {how}",
         name=name,
         classes=list(default.meta.get("categories") or []),
+        spec={"torchvision": name},
     )
 
 
@@ -222,9 +226,22 @@ def adapt_input(x: torch.Tensor, backbone: Backbone) -> torch.Tensor:
     `x` is uint8 (0-255) or float already scaled to [0, 1].
     Shapes: (N, C, H, W) -> (N, C', H', W') float32 with (C', H', W') = backbone.input_shape.
     """
+    return adapt(x, backbone.input_shape, backbone.mean, backbone.std)
+
+
+def adapt(
+    x: torch.Tensor,
+    input_shape: tuple[int, int, int],
+    mean: tuple[float, ...],
+    std: tuple[float, ...],
+) -> torch.Tensor:
+    """adapt_input for an input shape and mean/std given directly.
+
+    Shapes: (N, C, H, W) -> (N, *input_shape) float32.
+    """
     if x.ndim != 4:
         raise ValueError(f"x must be (N, C, H, W), got shape {tuple(x.shape)}")
-    c_to, h_to, w_to = backbone.input_shape
+    c_to, h_to, w_to = input_shape
     x = x.float().div(255) if x.dtype == torch.uint8 else x.float()
     c = x.shape[1]
     if c == 1 and c_to == 3:
@@ -237,6 +254,6 @@ def adapt_input(x: torch.Tensor, backbone: Backbone) -> torch.Tensor:
     if x.shape[2:] != (h_to, w_to):
         shrink = x.shape[2] > h_to or x.shape[3] > w_to
         x = F.interpolate(x, size=(h_to, w_to), mode="bilinear", antialias=shrink)
-    mean = torch.tensor(backbone.mean, dtype=x.dtype).view(1, -1, 1, 1)
-    std = torch.tensor(backbone.std, dtype=x.dtype).view(1, -1, 1, 1)
-    return (x - mean) / std  # (N, C', H', W')
+    m = torch.tensor(mean, dtype=x.dtype).view(1, -1, 1, 1)
+    s = torch.tensor(std, dtype=x.dtype).view(1, -1, 1, 1)
+    return (x - m) / s  # (N, C', H', W')

@@ -24,6 +24,7 @@ from cnnlab.errors import ConfigError, DataError
 from cnnlab.models import Classifier
 from cnnlab.registry import Registry
 from cnnlab.transfer.backbones import Backbone, adapt_input, block_list
+from cnnlab.transfer.probe import choose_cut, grid_pool
 
 
 class TransferModel(Classifier):
@@ -67,10 +68,16 @@ class TransferModel(Classifier):
 
 
 class _Cut(nn.Sequential):
-    """Blocks 0..k of a backbone, then global average pooling. Shapes: (B,C,H,W) -> (B,F)."""
+    """Blocks 0..k of a backbone, then pooling: to a grid x grid map, flattened (grid > 0),
+    or a global average (grid = 0). Shapes: (B, C, H, W) -> (B, F)."""
+
+    def __init__(self, *blocks: nn.Module, grid: int = 4) -> None:
+        super().__init__(*blocks)
+        self.grid = grid
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x).mean(dim=(2, 3))  # (B, C_k)
+        h = super().forward(x)  # (B, C_k, H_k, W_k)
+        return grid_pool(h, self.grid) if self.grid else h.mean(dim=(2, 3))
 
 
 @dataclass
@@ -113,33 +120,67 @@ def head(backbone: Backbone, num_classes: int, lr: float = 1e-3) -> Transfer:
     return Transfer(model, [{"params": list(model.head.parameters()), "lr": lr}], "head")
 
 
-def _auto_cut(blocks: list[tuple[str, nn.Module]]) -> int:
-    # the middle learned block: blocks without parameters (pool, ReLU) are not counted, so
-    # the cut lands after real conv layers, half-way up the network's feature hierarchy
+def _learned(blocks: list[tuple[str, nn.Module]]) -> list[int]:
+    # blocks without parameters (pool, ReLU) are not cut points of their own
     learned = [i for i, (_, m) in enumerate(blocks) if any(True for _ in m.parameters())]
-    learned = learned or list(range(len(blocks)))
+    return learned or list(range(len(blocks)))
+
+
+def _auto_cut(blocks: list[tuple[str, nn.Module]]) -> int:
+    # without target data: the middle learned block, half-way up the feature hierarchy
+    learned = _learned(blocks)
     return learned[(len(learned) - 1) // 2]
+
+
+def early_candidates(blocks: list[tuple[str, nn.Module]]) -> list[int]:
+    """Where `early` may cut when it chooses: every learned block but the last (cutting after
+    the last one is `head` with another pooling)."""
+    learned = _learned(blocks)
+    return learned[:-1] or learned
 
 
 @STRATEGIES.register("early", help="small + different: frozen early blocks, new classifier")
 def early(
-    backbone: Backbone, num_classes: int, lr: float = 1e-3, cut: str | None = None
+    backbone: Backbone,
+    num_classes: int,
+    lr: float = 1e-3,
+    cut: str | None = None,
+    grid: int = 4,
+    probe: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> Transfer:
-    """Keep the blocks up to and including `cut` (a block name of backbone.blocks(); None:
-    the middle block that has weights), freeze them, global-average-pool the map and train
-    a new Linear head on it. Shapes: (B, C, H, W) -> (B, num_classes)."""
+    """Keep the blocks up to and including `cut`, freeze them, pool their map to a grid x grid
+    map (grid=0: a global average) and train a new Linear head on it.
+
+    `cut` is a block name of backbone.blocks(). When None, it is chosen: with `probe` =
+    (images uint8, labels) of the target's training split, the earlier block whose
+    features a linear probe classifies best (see transfer.probe); without, the middle block
+    that has weights. Shapes: (B, C, H, W) -> (B, num_classes).
+    """
     _check(num_classes, lr)
+    if grid < 0:
+        raise ValueError(f"grid must be >= 0 (0: global average pooling), got {grid}")
     blocks = block_list(backbone.copy())
     names = [n for n, _ in blocks]
-    if cut is None:
-        k = _auto_cut(blocks)
-    elif cut in names:
+    note = ""
+    if cut in names:
         k = names.index(cut)
-    else:
+    elif cut is not None:
         raise ConfigError(f"unknown cut point {cut!r}; the blocks are: {', '.join(names)}")
-    model = _with_head(backbone, _Cut(*(m for _, m in blocks[: k + 1])), num_classes, frozen=True)
+    elif probe is not None:
+        x = adapt_input(probe[0], backbone)
+        found = choose_cut(
+            blocks, early_candidates(blocks), x, probe[1], num_classes, grid=grid or 1
+        )
+        k = names.index(found.chosen)
+        note = "linear probe accuracy per block: " + ", ".join(
+            f"{n} {a:.0%}" for n, a in found.accuracies.items()
+        )
+    else:
+        k = _auto_cut(blocks)
+    features = _Cut(*(m for _, m in blocks[: k + 1]), grid=grid)
+    model = _with_head(backbone, features, num_classes, frozen=True)
     params = [{"params": list(model.head.parameters()), "lr": lr}]
-    return Transfer(model, params, "early", cut=names[k])
+    return Transfer(model, params, "early", note=note, cut=names[k])
 
 
 @STRATEGIES.register("finetune", help="large + similar: all layers, backbone at a lower lr")
@@ -238,6 +279,7 @@ class TransferResult:
     model: TransferModel
     cut: str = ""
     history: list[float] = field(default_factory=list)  # mean training loss per epoch
+    note: str = ""  # how the strategy chose, e.g. early's probe accuracies
 
 
 @torch.no_grad()
@@ -277,6 +319,9 @@ def train_transfer(
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
     torch.manual_seed(seed)  # the new head's initial weights
+    if strategy == "early" and strategy_args.get("cut") is None:
+        # the cut is chosen by linear probes on the training split (never the test split)
+        strategy_args.setdefault("probe", (data.train_x, data.train_y))
     t = build_strategy(strategy, backbone, data.num_classes, lr=lr, **strategy_args)
     model = t.model
     if optimizer == "adam":
@@ -304,4 +349,4 @@ def train_transfer(
         history.append(total / steps)
     seconds = time.perf_counter() - start
     acc = accuracy(model, backbone, data.test_x, data.test_y)
-    return TransferResult(t.strategy, acc, seconds, model, t.cut, history)
+    return TransferResult(t.strategy, acc, seconds, model, t.cut, history, t.note)
