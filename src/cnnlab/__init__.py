@@ -12,6 +12,7 @@ from cnnlab.train import (
     predict,
     train,
 )
+from cnnlab.train.segment_run import segment
 
 __version__ = "0.1.0"
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "load_dataset",
     "load_run",
     "predict",
+    "segment",
     "train",
 ]

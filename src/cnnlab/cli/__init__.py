@@ -12,9 +12,22 @@ from typing import Any
 
 from jsonargparse import ArgumentParser
 
-from cnnlab.cli import common, compare, explain, info, runs, show, study, summary, train, transfer
+from cnnlab.cli import (
+    autoencode,
+    common,
+    compare,
+    explain,
+    info,
+    runs,
+    segment,
+    show,
+    study,
+    summary,
+    train,
+    transfer,
+)
 
-GROUPS = [train, info, runs, compare, study, show, summary, explain, transfer]
+GROUPS = [train, info, runs, compare, study, show, summary, explain, transfer, autoencode, segment]
 
 
 def build_parser() -> tuple[ArgumentParser, dict[str, Callable[[Any], int | None]]]:

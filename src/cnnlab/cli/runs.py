@@ -12,6 +12,10 @@ def register(sub: Any) -> dict:
     p.add_argument("run", type=str, help="run folder written by cnnlab train")
     p.add_argument("files", nargs="+", help="image files (or .npy arrays)")
     p.add_argument("--topk", type=int, default=3)
+    p.add_argument(
+        "--out", type=str | None, default=None,
+        help="segmentation runs: where to write the mask (default FILE-mask.png / .nii.gz)",
+    )  # fmt: skip
     sub.add_subcommand("predict", p, help="classify images with a trained run")
     r = parser_for(help="(re)write the HTML report of a run folder")
     r.add_argument("run", type=str)
@@ -21,6 +25,10 @@ def register(sub: Any) -> dict:
 
 def predict(ns: Any) -> int:
     from cnnlab.train.predict import predict as predict_api
+    from cnnlab.train.runs import read_meta
+
+    if read_meta(ns.run).task == "segment":
+        return predict_masks(ns)
 
     if ns.topk < 1:
         raise ValueError(f"topk must be >= 1, got {ns.topk}")
@@ -30,10 +38,35 @@ def predict(ns: Any) -> int:
     return 0
 
 
+def predict_masks(ns: Any) -> int:
+    """A segmentation run: one mask file per input (sliding windows for large inputs)."""
+    from cnnlab.errors import ConfigError
+    from cnnlab.train.predict_mask import predict_mask
+    from cnnlab.train.runs import load_model
+
+    if ns.out is not None and len(ns.files) > 1:
+        raise ConfigError("--out names one output file; give one input FILE or leave --out out")
+    model = load_model(ns.run)
+    for f in ns.files:
+        p = predict_mask(model, f, out=ns.out)
+        for note in p.notes:
+            console.print(note, highlight=False)
+        shape = "x".join(str(s) for s in p.shape)
+        how = "sliding windows" if p.windowed else "one pass"
+        top = ", ".join(f"{c} {n / sum(p.counts.values()):.1%}" for c, n in p.counts.items())
+        extra = f" (overlay {p.overlay})" if p.overlay else ""
+        console.print(f"{p.source} ({shape}, {how}) -> {p.mask}{extra}: {top}", highlight=False)
+    return 0
+
+
 def report(ns: Any) -> int:
     from cnnlab.train.runs import read_meta
     from cnnlab.viz.report import run_report
 
-    read_meta(ns.run)
+    if read_meta(ns.run).task == "autoencode":
+        from cnnlab.viz.autoencoders import ae_report
+
+        console.print(f"report: {ae_report(ns.run)}")
+        return 0
     console.print(f"report: {run_report(ns.run)}")
     return 0

@@ -198,3 +198,53 @@ def _affine_2d(
         xs.append(img.as_subclass(torch.Tensor))
         ys.append(msk.as_subclass(torch.Tensor)[0])
     return torch.stack(xs), torch.stack(ys)
+
+
+def flip_horizontal_3d(
+    x: torch.Tensor, y: torch.Tensor, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random flips of the two horizontal axes of each volume. Axis 0 is depth: flipping it
+    would put the seabed above the water, a scene the model never meets.
+    Shapes: x (B, C, D, H, W), y (B, D, H, W) -> same."""
+    flips = torch.rand(x.shape[0], 2, generator=generator) < 0.5  # (B, 2)
+    xs, ys = [], []
+    for xi, yi, f in zip(x, y, flips, strict=True):
+        axes = [a + 1 for a in range(2) if f[a]]  # mask axes 1, 2 (H, W)
+        xs.append(torch.flip(xi, [a + 1 for a in axes]) if axes else xi)
+        ys.append(torch.flip(yi, axes) if axes else yi)
+    return torch.stack(xs), torch.stack(ys)
+
+
+def augment_batch_2d(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    generator: torch.Generator,
+    rotate: float = 10.0,
+    shift: float = 0.1,
+    scale: tuple[float, float] = (0.9, 1.1),
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The transforms of `augment_pair` (flip, rotation, shift, scale; per-sample draws)
+    as one affine_grid + grid_sample over the whole batch: the image bilinear, the mask
+    nearest, uncovered pixels 0 in both. Training uses this one because torchvision's
+    per-sample affine costs more than the U-Net's step here (measured 2.3 s per batch of 32
+    64x64 images on the 2-core machine).
+    Shapes: x (B, C, H, W) uint8, y (B, H, W) int64 -> same."""
+    b, (h, w) = x.shape[0], x.shape[2:]
+    u = torch.rand(b, 5, generator=generator, dtype=torch.float64)  # (B, 5) draws in [0, 1)
+    flip = torch.where(u[:, 0] < 0.5, -1.0, 1.0).double()
+    angle = torch.deg2rad((2 * u[:, 1] - 1) * rotate)
+    s = scale[0] + u[:, 4] * (scale[1] - scale[0])
+    c, sn = torch.cos(angle) / s, torch.sin(angle) / s
+    # output -> input coordinates in grid units; the aspect factors keep rotations rigid
+    # on non-square images
+    theta = torch.zeros(b, 2, 3, dtype=torch.float64)
+    theta[:, 0, 0], theta[:, 0, 1] = c * flip, -sn * h / w * flip
+    theta[:, 1, 0], theta[:, 1, 1] = sn * w / h, c
+    theta[:, 0, 2] = (2 * u[:, 2] - 1) * shift * 2
+    theta[:, 1, 2] = (2 * u[:, 3] - 1) * shift * 2
+    grid = F.affine_grid(theta.float(), [b, 1, h, w], align_corners=False)
+    sample = F.grid_sample
+    xa = sample(x.float(), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    ya = sample(y[:, None].float(), grid, mode="nearest", padding_mode="zeros",
+                align_corners=False)  # fmt: skip
+    return xa.round().clamp(0, 255).to(x.dtype), ya[:, 0].round().long()
