@@ -254,3 +254,12 @@ def test_batched_augmentation_keeps_image_and_mask_aligned():
     assert set(torch.unique(ay).tolist()) <= {0, 2} and not torch.equal(ay, y)
     agree = ((ax[:, 0] > 100) == (ay > 0)).float().mean()
     assert agree > 0.95  # disagreement only along the block's edge
+
+
+def test_report_rewrites_the_segmentation_report(scene_run, capsys):
+    folder = scene_run.run_dir
+    (folder / "report.html").unlink()
+    rc, out, err = cli(capsys, "report", str(folder))
+    assert rc == 0 and "report:" in out
+    html = (folder / "report.html").read_text()
+    assert "IoU" in html and "Dice" in html  # the segmentation report, not the classifier's

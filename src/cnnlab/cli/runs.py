@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from cnnlab.cli.common import console, parser_for
+from cnnlab.errors import RunError
 
 
 def register(sub: Any) -> dict:
@@ -63,7 +65,20 @@ def report(ns: Any) -> int:
     from cnnlab.train.runs import read_meta
     from cnnlab.viz.report import run_report
 
-    if read_meta(ns.run).task == "autoencode":
+    task = read_meta(ns.run).task
+    if task == "segment":
+        import json
+
+        from cnnlab.train.runs import read_config
+        from cnnlab.viz.segmentation import write_segment_report
+
+        results = Path(ns.run) / "results.json"
+        if not results.is_file():
+            raise RunError(f"{ns.run} has no results.json; the run never finished its test")
+        data = json.loads(results.read_text())
+        console.print(f"report: {write_segment_report(ns.run, read_config(ns.run), data)}")
+        return 0
+    if task == "autoencode":
         from cnnlab.viz.autoencoders import ae_report
 
         console.print(f"report: {ae_report(ns.run)}")
