@@ -34,6 +34,18 @@ def models(ns: Any) -> int:
             text=(2,),
         )
     )
+    from cnnlab.models import count_parameters, create_task_model, task_models
+
+    c, k = ns.in_channels, ns.num_classes
+    for task, what, out in (
+        ("autoencode", "autoencoders (cnnlab autoencode)", c),
+        ("segment", f"segmentation, 2-D (cnnlab segment), {k} classes", k),
+    ):
+        rows = [
+            [e.name, f"{count_parameters(create_task_model(task, e.name, c, out, size)):,}", e.help]
+            for e in task_models(task)
+        ]
+        console.print(table(["model", "parameters", "description"], rows, what, text=(2,)))
     return 0
 
 
