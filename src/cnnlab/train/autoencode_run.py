@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -21,7 +20,7 @@ from torch import nn
 
 from cnnlab.data import ImageData, load_dataset
 from cnnlab.data.noise import Noise, parse_noise
-from cnnlab.errors import ConfigError, ModelError, RunError
+from cnnlab.errors import ConfigError, RunError
 from cnnlab.train import runs
 from cnnlab.train.autoencode import (
     AutoencodeTask,
@@ -30,6 +29,7 @@ from cnnlab.train.autoencode import (
     mean_image_baseline,
     to_unit,
 )
+from cnnlab.train.config import check_ranges, plain_paths
 from cnnlab.train.task_loop import LoopConfig, fit
 
 TASK = "autoencode"
@@ -90,9 +90,7 @@ class AutoencodeConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("runs_dir", "data"):  # a Path from Python is fine; the config stays plain
-            if isinstance(getattr(self, name), os.PathLike):
-                object.__setattr__(self, name, os.fspath(getattr(self, name)))
+        plain_paths(self)
         checks = {
             "latent": self.latent is None or self.latent >= 1,
             "epochs": self.epochs >= 1,
@@ -108,9 +106,7 @@ class AutoencodeConfig:
             "optimizer": self.optimizer in ("adamw", "sgd"),
             "precision": self.precision in ("auto", "32", "bf16"),
         }
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(f"{name} = {getattr(self, name)!r} is out of range")
+        check_ranges(self, checks)
         try:
             parse_noise(self.noise)
         except ValueError as exc:
@@ -170,25 +166,10 @@ def make_ae_config(
 
 
 def _build(cfg: AutoencodeConfig, kwargs: dict[str, Any], data: ImageData) -> nn.Module:
-    from cnnlab.models import create_task_model
+    from cnnlab.train.task_loop import build_for_input
 
-    c, h, w = data.input_shape
     torch.manual_seed(cfg.seed)
-    try:
-        model = create_task_model(TASK, cfg.model, c, c, (h, w), **kwargs)
-    except (ValueError, TypeError) as exc:
-        msg = f"model {cfg.model!r} cannot be built for {c}x{h}x{w} images: {exc}"
-        raise ModelError(msg) from None
-    try:
-        with torch.no_grad():
-            model.eval()(torch.zeros(2, c, h, w))
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise ModelError(
-            f"model {cfg.model!r} does not fit {c}x{h}x{w} images ({first}); choose another "
-            "model or --image_size"
-        ) from None
-    return model.train()
+    return build_for_input(TASK, cfg.model, data.input_shape, data.input_shape[0], kwargs)
 
 
 def autoencode(

@@ -8,6 +8,21 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 
+def plain_paths(cfg: Any, names: tuple[str, ...] = ("runs_dir", "data")) -> None:
+    """Turn Path fields of a frozen config into str: a Path from Python is fine, but the
+    config is saved as YAML and compared as plain values."""
+    for name in names:
+        if isinstance(getattr(cfg, name), os.PathLike):
+            object.__setattr__(cfg, name, os.fspath(getattr(cfg, name)))
+
+
+def check_ranges(cfg: Any, checks: dict[str, bool]) -> None:
+    """ValueError naming the first field whose check is False (DESIGN.md rule 7)."""
+    for name, ok in checks.items():
+        if not ok:
+            raise ValueError(f"{name} = {getattr(cfg, name)!r} is out of range")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything a training run needs; saved as config.yaml in the run folder.
@@ -70,9 +85,7 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("runs_dir", "data"):  # a Path from Python is fine; the config stays plain
-            if isinstance(getattr(self, name), os.PathLike):
-                object.__setattr__(self, name, os.fspath(getattr(self, name)))
+        plain_paths(self)
         checks = {
             "epochs": self.epochs >= 1,
             "batch_size": self.batch_size >= 1,
@@ -86,9 +99,7 @@ class TrainConfig:
             "patience": self.patience is None or self.patience >= 1,
             "train_limit": self.train_limit is None or self.train_limit >= 2,
         }
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(f"{name} = {getattr(self, name)!r} is out of range")
+        check_ranges(self, checks)
         from cnnlab.nn.init import parse_init  # an unknown scheme fails before any work
 
         parse_init(self.init)

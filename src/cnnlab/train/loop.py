@@ -16,8 +16,8 @@ from rich.console import Console
 from torch import nn
 
 from cnnlab.data import Augment, BatchLoader, ImageData, default_augment, load_dataset
-from cnnlab.errors import ConfigError, ModelError, RunError
-from cnnlab.models import Classifier, count_parameters, create_model
+from cnnlab.errors import ConfigError, RunError
+from cnnlab.models import Classifier, count_parameters
 from cnnlab.nn.init import init_weights, parse_init
 from cnnlab.train import runs
 from cnnlab.train.config import TrainConfig
@@ -25,7 +25,12 @@ from cnnlab.train.evaluate import EvalResult
 from cnnlab.train.progress import epoch_progress
 from cnnlab.train.results import write_results
 from cnnlab.train.schedule import one_cycle_lr, one_cycle_lr_at_step, resolve_precision
-from cnnlab.train.task_loop import checkpoint, make_optimizer, tensorboard_writer
+from cnnlab.train.task_loop import (
+    build_for_input,
+    checkpoint,
+    make_optimizer,
+    tensorboard_writer,
+)
 
 
 @dataclass
@@ -42,22 +47,8 @@ class TrainResult:
 
 
 def _build_model(cfg: TrainConfig, data: ImageData) -> Classifier:
-    c, h, w = data.input_shape
-    try:
-        model = create_model(cfg.model, c, data.num_classes, (h, w), **cfg.model_args)
-    except (ValueError, TypeError) as exc:
-        msg = f"model {cfg.model!r} cannot be built for {c}x{h}x{w} images: {exc}"
-        raise ModelError(msg) from None
-    try:
-        with torch.no_grad():
-            model.eval()(torch.zeros(2, c, h, w))
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise ModelError(
-            f"model {cfg.model!r} does not fit {c}x{h}x{w} images ({first}); choose another "
-            "model or --image_size"
-        ) from None
-    return model.train()
+    shape = data.input_shape
+    return build_for_input("classify", cfg.model, shape, data.num_classes, cfg.model_args)  # type: ignore[return-value]
 
 
 def _uses_conv(model: nn.Module) -> bool:

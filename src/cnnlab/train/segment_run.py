@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from torch import nn
 from cnnlab.data.scenes import SegData
 from cnnlab.errors import ConfigError
 from cnnlab.train import runs
+from cnnlab.train.config import check_ranges, plain_paths
 from cnnlab.train.predict_mask import normalize_nd, predict_logits
 from cnnlab.train.segment import (
     SegConfusion,
@@ -89,9 +89,7 @@ class SegmentConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("runs_dir", "data"):  # a Path from Python is fine; the config stays plain
-            if isinstance(getattr(self, name), os.PathLike):
-                object.__setattr__(self, name, os.fspath(getattr(self, name)))
+        plain_paths(self)
         checks = {
             "dims": self.dims in (None, 2, 3),
             "n_train": self.n_train is None or self.n_train >= 1,
@@ -108,9 +106,7 @@ class SegmentConfig:
             "patience": self.patience is None or self.patience >= 1,
             "precision": self.precision in ("auto", "32", "bf16"),
         }
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(f"{name} = {getattr(self, name)!r} is out of range")
+        check_ranges(self, checks)
         want = DATA_DIMS.get(self.data)
         if want is not None and self.dims is not None and self.dims != want:
             raise ValueError(

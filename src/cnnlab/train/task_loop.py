@@ -19,6 +19,7 @@ from torch import nn
 
 from cnnlab.errors import ConfigError, RunError
 from cnnlab.train import runs
+from cnnlab.train.config import check_ranges
 from cnnlab.train.progress import epoch_progress
 from cnnlab.train.schedule import one_cycle_lr, one_cycle_lr_at_step, resolve_precision
 
@@ -77,9 +78,7 @@ class LoopConfig:
             "optimizer": self.optimizer in ("adamw", "sgd"),
             "precision": self.precision in ("auto", "32", "bf16"),
         }
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(f"{name} = {getattr(self, name)!r} is out of range")
+        check_ranges(self, checks)
 
     @classmethod
     def from_config(cls, cfg: Any) -> LoopConfig:
@@ -98,6 +97,38 @@ class FitResult:
     train_time_s: float
     stopped: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def build_for_input(
+    task: str,
+    name: str,
+    input_shape: tuple[int, ...],
+    out_channels: int,
+    model_args: dict[str, Any],
+) -> nn.Module:
+    """Build model `name` of `task` for inputs of `input_shape` (C, *spatial) and try it on
+    two zero inputs, so a model that cannot take this size fails now, in one line, rather
+    than in the first step. Returns the model in train mode."""
+    from cnnlab.errors import ModelError
+    from cnnlab.models import create_task_model
+
+    c, size = input_shape[0], tuple(input_shape[1:])
+    shape = "x".join(str(v) for v in input_shape)
+    kind = "images" if len(input_shape) == 3 else "volumes"
+    try:
+        model = create_task_model(task, name, c, out_channels, size, **model_args)
+    except (ValueError, TypeError) as exc:
+        raise ModelError(f"model {name!r} cannot be built for {shape} {kind}: {exc}") from None
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(2, *input_shape))
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise ModelError(
+            f"model {name!r} does not fit {shape} {kind} ({first}); choose another "
+            "model or --image_size"
+        ) from None
+    return model.train()
 
 
 def make_optimizer(model: nn.Module, cfg: LoopConfig) -> torch.optim.Optimizer:
