@@ -9,6 +9,7 @@ from typing import Any
 from jsonargparse import ArgumentParser
 
 from cnnlab.cli.common import config_from, console, fresh_folder, parser_for, table
+from cnnlab.studies.ae_checkerboard import CheckerboardStudyConfig
 from cnnlab.studies.ae_denoising import DenoisingStudyConfig
 from cnnlab.studies.ae_features import FeaturesStudyConfig
 from cnnlab.studies.autoencoder import CompressionStudyConfig
@@ -19,6 +20,7 @@ AE_STUDIES = {
     "compression": (CompressionStudyConfig, "quality (PSNR, SSIM) against bytes, with JPEG"),
     "denoising": (DenoisingStudyConfig, "denoising autoencoder against blur and median"),
     "features": (FeaturesStudyConfig, "linear classifier on encoder features vs raw pixels"),
+    "checkerboard": (CheckerboardStudyConfig, "transposed conv vs upsample + conv decoders"),
 }
 
 
@@ -37,7 +39,7 @@ def register(sub: Any) -> dict:
         help="the four transfer cases x the four strategies, measured",
     )
     ae = ArgumentParser(description="autoencoder studies", exit_on_error=False)
-    ssub.add_subcommand("autoencoder", ae, help="compression, denoising, features")
+    ssub.add_subcommand("autoencoder", ae, help="compression, denoising, features, checkerboard")
     asub = ae.add_subcommands(dest="which", required=True)
     for name, (cls, text) in AE_STUDIES.items():
         asub.add_subcommand(name, parser_for(cls, text), help=text)
@@ -98,10 +100,10 @@ def transfer_study(cfg: TransferStudyConfig) -> int:
 
 
 def autoencoder_study(which: str, cfg: Any) -> int:
-    """cnnlab study autoencoder compression | denoising | features."""
+    """cnnlab study autoencoder compression | denoising | features | checkerboard."""
     from dataclasses import replace
 
-    from cnnlab.studies import ae_denoising, ae_features
+    from cnnlab.studies import ae_checkerboard, ae_denoising, ae_features
     from cnnlab.studies import autoencoder as study
     from cnnlab.viz import ae_studies as viz
 
@@ -109,6 +111,11 @@ def autoencoder_study(which: str, cfg: Any) -> int:
         "compression": (study.run_compression, viz.compression_table, viz.compression_report),
         "denoising": (ae_denoising.run_denoising, viz.denoising_table, viz.denoising_report),
         "features": (ae_features.run_features, viz.features_table, viz.features_report),
+        "checkerboard": (
+            ae_checkerboard.run_checkerboard,
+            viz.checkerboard_table,
+            viz.checkerboard_report,
+        ),
     }[which]
     t0 = time.perf_counter()
     cfg = replace(cfg, out=str(fresh_folder(cfg.out)))

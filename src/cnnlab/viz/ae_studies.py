@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
+from cnnlab.studies.ae_checkerboard import CheckerboardStudyResult
 from cnnlab.studies.ae_denoising import DenoisingStudyResult
 from cnnlab.studies.ae_features import FEATURES, FeaturesStudyResult
 from cnnlab.studies.autoencoder import CompressionStudyResult
@@ -292,7 +293,65 @@ def features_report(result: FeaturesStudyResult, out: Path) -> Path:
                         subtitle=result.data_source)  # fmt: skip
 
 
+ERROR_GAIN = 4  # the error rows of the checkerboard strip are |output - input| x 4
+
+
+def checkerboard_strip(result: CheckerboardStudyResult) -> dict[str, np.ndarray]:
+    """Rows for plot_strip: the clean images, then per decoder its outputs and its error
+    |output - input| x ERROR_GAIN (white = large), where a period-2 pattern shows first."""
+    orig = np.asarray(result.originals, dtype=np.int16)
+    rows: dict[str, np.ndarray] = {"input": orig.astype(np.uint8)}
+    for r in result.rows:
+        out = np.asarray(r.examples, dtype=np.int16)
+        rows[r.decoder] = out.astype(np.uint8)
+        err = np.clip(np.abs(out - orig) * ERROR_GAIN, 0, 255).astype(np.uint8)
+        rows[f"{r.decoder} error x{ERROR_GAIN}"] = err
+    return rows
+
+
+def checkerboard_table(result: CheckerboardStudyResult) -> tuple[list[str], list[list[str]]]:
+    headers = ["decoder", "model", "parameters", "PSNR", "SSIM", "period-2 power (x clean)",
+               "train time"]  # fmt: skip
+    body = [
+        [
+            r.decoder,
+            r.model,
+            f"{r.parameters:,}",
+            f"{r.psnr:.2f} dB",
+            f"{r.ssim:.3f}",
+            f"{r.period2:.2f}",
+            f"{r.train_seconds:.0f} s",
+        ]  # fmt: skip
+        for r in result.rows
+    ]
+    return headers, body
+
+
+def checkerboard_report(result: CheckerboardStudyResult, out: Path) -> Path:
+    """figures/strip.png, table.md and report.html in `out`."""
+    out = Path(out)
+    png = _render({"strip": plot_strip(checkerboard_strip(result))}, out)["strip"]
+    headers, body = checkerboard_table(result)
+    (out / "table.md").write_text(markdown(headers, body))
+    cfg = result.config
+    text = (
+        f"The same convolutional autoencoder (code channels {cfg['latent']}) with three "
+        f"decoders, each trained {cfg['epochs']} epoch(s) on {cfg['train_limit'] or 'all'} "
+        f"training images of {result.data_source}, seed {cfg['seed']}; scored on "
+        f"{result.test_images} test images. 'period-2 power' is the share of the outputs' "
+        "spectral power at period 2 (the Nyquist row and column), divided by the same share "
+        "in the clean images: above 1 the decoder adds a checkerboard-like pattern."
+    )
+    sections = [Section("Checkerboard", text, tables=[Table(headers, body, "test set")],
+                        images=[Image("inputs, outputs and errors", png)])]  # fmt: skip
+    return write_report(out / "report.html", "Autoencoder study: checkerboard", sections,
+                        subtitle=result.data_source)  # fmt: skip
+
+
 __all__ = [
+    "checkerboard_report",
+    "checkerboard_strip",
+    "checkerboard_table",
     "compression_report",
     "compression_table",
     "denoising_report",
