@@ -6,7 +6,9 @@ paints a period-2 pattern over the output. This study trains the same convolutio
 autoencoder three ways (ae-conv with transposed convs, ae-conv-upsample with nearest and with
 bilinear upsampling) and measures, besides PSNR and SSIM, how much of each output's spectral
 power lies at period 2 (the Nyquist row and column of its 2-D spectrum), relative to the
-clean image's: 1.0 means no more period-2 pattern than the data has.
+clean image's: 1.0 means no more period-2 pattern than the data has. The same ratio for the
+untrained network (the initial weights its training starts from) shows the artefact the
+transposed convolution is known for, before training learns to cancel it.
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ class CheckerboardRow:
     psnr: float
     ssim: float
     period2: float  # the outputs' period-2 power share / the clean images' share
+    period2_init: float  # the same for the untrained network (same initial weights)
     run: str
     train_seconds: float
     examples: list = field(default_factory=list)  # STRIP outputs as uint8 lists
@@ -137,6 +140,18 @@ def reconstruct(model: torch.nn.Module, images: torch.Tensor, batch: int = 500) 
     return torch.cat(out).clamp(0, 1)
 
 
+def untrained(cfg: CheckerboardStudyConfig, data: ImageData, name: str) -> torch.nn.Module:
+    """The decoder kind's autoencoder at the initial weights its training run starts from."""
+    from cnnlab.models import create_task_model
+    from cnnlab.train.autoencode_run import TASK, AutoencodeConfig
+
+    model_name, args = DECODERS[name]
+    kwargs = AutoencodeConfig(model=model_name, latent=cfg.latent, model_args=dict(args))
+    c, h, w = data.input_shape
+    torch.manual_seed(cfg.seed)
+    return create_task_model(TASK, model_name, c, c, (h, w), **kwargs.model_kwargs())
+
+
 def run_checkerboard(
     cfg: CheckerboardStudyConfig,
     data: ImageData | None = None,
@@ -152,6 +167,7 @@ def run_checkerboard(
     )
     for name in cfg.decoder_list:
         model_name, args = DECODERS[name]
+        at_init = checkerboard_ratio(reconstruct(untrained(cfg, data, name), data.test_x), clean)
         model, run_dir, seconds = train_ae(
             cfg, data, f"{name}", model_name, cfg.latent, model_args=dict(args)
         )
@@ -159,12 +175,12 @@ def run_checkerboard(
         p, s = quality(out, clean)
         row = CheckerboardRow(
             name, model_name, sum(q.numel() for q in model.parameters()), p, s,
-            checkerboard_ratio(out, clean), run_dir, seconds, uint8_list(out[:STRIP]),
+            checkerboard_ratio(out, clean), at_init, run_dir, seconds, uint8_list(out[:STRIP]),
         )  # fmt: skip
         result.rows.append(row)
         log(
             f"{name:9s} {row.parameters:6,d} parameters  PSNR {p:.2f} dB  SSIM {s:.3f}  "
-            f"period-2 power x{row.period2:.2f}  ({seconds:.0f} s)"
+            f"period-2 power x{row.period2:.2f} (untrained x{at_init:.1f})  ({seconds:.0f} s)"
         )
     return result
 
@@ -178,4 +194,5 @@ __all__ = [
     "period2_share",
     "reconstruct",
     "run_checkerboard",
+    "untrained",
 ]
