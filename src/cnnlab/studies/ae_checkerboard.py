@@ -22,6 +22,7 @@ import torch
 from cnnlab.data import ImageData
 from cnnlab.studies.autoencoder import (
     check_common,
+    initial_model,
     quality,
     study_data,
     train_ae,
@@ -140,18 +141,6 @@ def reconstruct(model: torch.nn.Module, images: torch.Tensor, batch: int = 500) 
     return torch.cat(out).clamp(0, 1)
 
 
-def untrained(cfg: CheckerboardStudyConfig, data: ImageData, name: str) -> torch.nn.Module:
-    """The decoder kind's autoencoder at the initial weights its training run starts from."""
-    from cnnlab.models import create_task_model
-    from cnnlab.train.autoencode_run import TASK, AutoencodeConfig
-
-    model_name, args = DECODERS[name]
-    kwargs = AutoencodeConfig(model=model_name, latent=cfg.latent, model_args=dict(args))
-    c, h, w = data.input_shape
-    torch.manual_seed(cfg.seed)
-    return create_task_model(TASK, model_name, c, c, (h, w), **kwargs.model_kwargs())
-
-
 def run_checkerboard(
     cfg: CheckerboardStudyConfig,
     data: ImageData | None = None,
@@ -167,7 +156,8 @@ def run_checkerboard(
     )
     for name in cfg.decoder_list:
         model_name, args = DECODERS[name]
-        at_init = checkerboard_ratio(reconstruct(untrained(cfg, data, name), data.test_x), clean)
+        start = initial_model(data, model_name, cfg.latent, cfg.seed, **args)
+        at_init = checkerboard_ratio(reconstruct(start, data.test_x), clean)
         model, run_dir, seconds = train_ae(
             cfg, data, f"{name}", model_name, cfg.latent, model_args=dict(args)
         )
@@ -194,5 +184,4 @@ __all__ = [
     "period2_share",
     "reconstruct",
     "run_checkerboard",
-    "untrained",
 ]

@@ -19,7 +19,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnlab.data import ImageData
-from cnnlab.studies.autoencoder import check_common, parse_numbers, study_data, train_ae, trim
+from cnnlab.studies.autoencoder import (
+    check_common,
+    initial_model,
+    parse_numbers,
+    study_data,
+    train_ae,
+    trim,
+)
 from cnnlab.train.autoencode import to_unit
 
 LBFGS_STEPS = 100
@@ -161,16 +168,6 @@ def encode_all(model: nn.Module, images: torch.Tensor, batch: int = 500) -> torc
     return torch.cat([model.encode(x[i : i + batch]).flatten(1) for i in range(0, len(x), batch)])
 
 
-def _random_encoder(cfg: FeaturesStudyConfig, data: ImageData) -> nn.Module:
-    from cnnlab.models import create_task_model
-    from cnnlab.train.autoencode_run import TASK, AutoencodeConfig
-
-    kwargs = AutoencodeConfig(model=cfg.model, latent=cfg.latent).model_kwargs()
-    c, h, w = data.input_shape
-    torch.manual_seed(cfg.seed)  # the same initial weights the trained encoder started from
-    return create_task_model(TASK, cfg.model, c, c, (h, w), **kwargs)
-
-
 def run_features(
     cfg: FeaturesStudyConfig,
     data: ImageData | None = None,
@@ -188,7 +185,7 @@ def run_features(
         "raw pixels": (to_unit(data.train_x).flatten(1), to_unit(data.test_x).flatten(1)),
     }
     if cfg.random_encoder:
-        rnd = _random_encoder(cfg, data)
+        rnd = initial_model(data, cfg.model, cfg.latent, cfg.seed)
         feats["random encoder"] = (encode_all(rnd, data.train_x), encode_all(rnd, data.test_x))
     result = FeaturesStudyResult(
         asdict(cfg), data.source, 1.0 / data.num_classes, len(data.test_x),

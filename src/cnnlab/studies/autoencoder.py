@@ -100,6 +100,20 @@ def train_ae(
     return r.model.eval(), str(r.run_dir), r.train_time_s
 
 
+def initial_model(
+    data: ImageData, model: str, latent: int | None, seed: int, **model_args: Any
+) -> nn.Module:
+    """The autoencoder `train_ae` would train, at the initial weights its run starts from
+    (the same seed), left untrained."""
+    from cnnlab.models import create_task_model
+    from cnnlab.train.autoencode_run import TASK, AutoencodeConfig
+
+    kwargs = AutoencodeConfig(model=model, latent=latent, model_args=model_args).model_kwargs()
+    c, h, w = data.input_shape
+    torch.manual_seed(seed)
+    return create_task_model(TASK, model, c, c, (h, w), **kwargs).eval()
+
+
 def uint8_list(x: torch.Tensor) -> list:
     """[0, 1] float or uint8 images -> nested lists of ints (for result.json)."""
     if x.dtype != torch.uint8:
