@@ -22,6 +22,7 @@ import torch
 from cnnlab.data import ImageData
 from cnnlab.studies.autoencoder import (
     check_common,
+    code_roundtrip,
     initial_model,
     quality,
     study_data,
@@ -130,17 +131,6 @@ def checkerboard_ratio(output: torch.Tensor, clean: torch.Tensor) -> float:
     return period2_share(output) / max(period2_share(clean), 1e-12)
 
 
-@torch.no_grad()
-def reconstruct(model: torch.nn.Module, images: torch.Tensor, batch: int = 500) -> torch.Tensor:
-    """The autoencoder's output for every image (code not quantized).
-    Shapes: (N, C, H, W) uint8 -> (N, C, H, W) float in [0, 1]."""
-    model.eval()
-    x = to_unit(images)
-    size = tuple(images.shape[-2:])
-    out = [model.decode(model.encode(x[i : i + batch]), size) for i in range(0, len(x), batch)]
-    return torch.cat(out).clamp(0, 1)
-
-
 def run_checkerboard(
     cfg: CheckerboardStudyConfig,
     data: ImageData | None = None,
@@ -157,11 +147,11 @@ def run_checkerboard(
     for name in cfg.decoder_list:
         model_name, args = DECODERS[name]
         start = initial_model(data, model_name, cfg.latent, cfg.seed, **args)
-        at_init = checkerboard_ratio(reconstruct(start, data.test_x), clean)
+        at_init = checkerboard_ratio(code_roundtrip(start, data.test_x, bits=None), clean)
         model, run_dir, seconds = train_ae(
             cfg, data, f"{name}", model_name, cfg.latent, model_args=dict(args)
         )
-        out = reconstruct(model, data.test_x)
+        out = code_roundtrip(model, data.test_x, bits=None)
         p, s = quality(out, clean)
         row = CheckerboardRow(
             name, model_name, sum(q.numel() for q in model.parameters()), p, s,
@@ -182,6 +172,5 @@ __all__ = [
     "CheckerboardStudyResult",
     "checkerboard_ratio",
     "period2_share",
-    "reconstruct",
     "run_checkerboard",
 ]

@@ -123,14 +123,14 @@ def uint8_list(x: torch.Tensor) -> list:
 
 @torch.no_grad()
 def code_roundtrip(
-    model: nn.Module, images: torch.Tensor, bits: int = 8, batch: int = 500
+    model: nn.Module, images: torch.Tensor, bits: int | None = 8, batch: int = 500
 ) -> torch.Tensor:
     """Encode, quantize the code to `bits` bits (one min/max for the whole set, as stored)
-    and decode: what a reader of the stored codes would see.
+    and decode: what a reader of the stored codes would see (bits None: the float code).
     Shapes: images (N, C, H, W) uint8 -> (N, C, H, W) float in [0, 1]."""
     x = to_unit(images)
     z = torch.cat([model.encode(x[i : i + batch]) for i in range(0, len(x), batch)])
-    zq = quantize_latent(z, bits)
+    zq = z if bits is None else quantize_latent(z, bits)
     size = tuple(images.shape[-2:])
     out = [model.decode(zq[i : i + batch], size) for i in range(0, len(zq), batch)]
     return torch.cat(out).clamp(0, 1)
