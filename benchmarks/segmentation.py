@@ -78,7 +78,8 @@ one-cycle schedule follows the clock; default sizes: 2,000 / 200 / 500 scenes of
 background (water) everywhere. Goals: unet >= 0.85 mIoU on fashion-scenes, >= 0.90 mean Dice on
 volumes, within 10 minutes of training.
 
-| model | data | parameters | epochs | training | wall | mIoU | mean Dice | pixel acc | background only (mIoU / Dice) |
+| model | data | parameters | epochs | training | wall | mIoU | mean Dice | pixel acc | \
+background only (mIoU / Dice) |
 |---|---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 

@@ -16,6 +16,7 @@ from PIL import Image
 
 import cnnlab
 from cnnlab.data import Augment, BatchLoader, normalize, rotate_batch, shift_batch, sources
+from cnnlab.data.augment import erase_mask
 from cnnlab.data.datasets import CIFAR_CLASSES, FASHION_CLASSES
 from cnnlab.errors import CnnlabError, ConfigError, DataError
 from conftest import needs_real_fashion, save_png, write_idx, write_image_folder
@@ -384,6 +385,34 @@ def test_augment_parse():
     assert a == Augment(flip=True, shift=3, rotate=15.0, noise=0.05)
     assert Augment.parse("crop") == Augment(shift=2)
     assert Augment.parse("flip=no").flip is False
+    assert Augment.parse("erase") == Augment(erase=0.5)
+    assert Augment.parse("cutout=0.25,flip") == Augment(flip=True, erase=0.25)
+
+
+def test_erase_mask_is_one_rectangle_within_the_area_range():
+    gen = torch.Generator().manual_seed(0)
+    m = erase_mask(500, 28, 28, 1.0, gen)
+    assert m.shape == (500, 1, 28, 28) and m.dtype == torch.bool
+    area = m.flatten(1).sum(1).float() / (28 * 28)
+    assert (area > 0).all()
+    # rounding and clipping to the image widen the 2-40 % range a little, never a lot
+    assert area.min() >= 0.01 and area.max() <= 0.5
+    assert 0.15 < area.mean() < 0.27  # uniform 2-40 % has mean 21 %, clipping lowers it
+    for i in range(20):  # rows and columns that are on form one solid rectangle
+        rows, cols = m[i, 0].any(1), m[i, 0].any(0)
+        assert m[i, 0].sum() == rows.sum() * cols.sum()
+        r, c = rows.nonzero().flatten(), cols.nonzero().flatten()
+        assert r.max() - r.min() + 1 == len(r) and c.max() - c.min() + 1 == len(c)
+
+
+def test_erase_applies_with_its_probability_and_uses_the_fill():
+    x = torch.ones(2000, 1, 16, 16)
+    fill = torch.tensor([-3.0])
+    out = Augment(erase=0.3)(x, torch.Generator().manual_seed(1), fill)
+    touched = (out != 1).flatten(1).any(1).float().mean()
+    assert 0.26 < touched < 0.34
+    assert set(out.unique().tolist()) == {-3.0, 1.0}
+    assert Augment(erase=0.0)(x, torch.Generator().manual_seed(1), fill).equal(x)
 
 
 @pytest.mark.parametrize(
@@ -392,9 +421,10 @@ def test_augment_parse():
         (
             "flip,bogus=3",
             "unknown augmentation 'bogus' in 'flip,bogus=3'; use flip, shift=N, "
-            "rotate=DEG, noise=STD or none",
+            "rotate=DEG, noise=STD, erase=P or none",
         ),
         ("shift=two", "bad value in augmentation 'shift=two'; e.g. shift=2"),
+        ("erase=2", "erase is a probability, got '2' in 'erase=2'; e.g. erase=0.5"),
     ],
 )
 def test_augment_parse_errors(spec: str, message: str):

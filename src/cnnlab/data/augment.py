@@ -19,13 +19,16 @@ from cnnlab.errors import ConfigError
 class Augment:
     """flip: random horizontal flip; shift: random translation up to this many pixels
     (pad-and-crop); rotate: random rotation up to +-degrees; noise: Gaussian std on
-    normalized inputs. Uncovered pixels get `fill` (per channel; the loader passes the
-    normalized value of a black pixel, the background of Fashion-MNIST and MNIST)."""
+    normalized inputs; erase: probability of random erasing (Zhong et al. 2017), one
+    rectangle of 2-40 % of the image, aspect 0.3-3.3, set to the fill value. Uncovered and
+    erased pixels get `fill` (per channel; the loader passes the normalized value of a black
+    pixel, the background of Fashion-MNIST and MNIST)."""
 
     flip: bool = False
     shift: int = 0
     rotate: float = 0.0
     noise: float = 0.0
+    erase: float = 0.0
 
     @classmethod
     def parse(cls, spec: str) -> Augment:
@@ -45,10 +48,16 @@ class Augment:
                     kw["rotate"] = float(value or 10)
                 elif key == "noise":
                     kw["noise"] = float(value or 0.1)
+                elif key in ("erase", "cutout"):
+                    kw["erase"] = float(value or 0.5)
+                    if not 0.0 <= kw["erase"] <= 1.0:
+                        raise ConfigError(
+                            f"erase is a probability, got {value!r} in {spec!r}; e.g. erase=0.5"
+                        )
                 else:
                     raise ConfigError(
                         f"unknown augmentation {key!r} in {spec!r}; use flip, shift=N, "
-                        "rotate=DEG, noise=STD or none"
+                        "rotate=DEG, noise=STD, erase=P or none"
                     )
             except ValueError:
                 raise ConfigError(f"bad value in augmentation {part!r}; e.g. shift=2") from None
@@ -56,7 +65,7 @@ class Augment:
 
     @property
     def active(self) -> bool:
-        return self.flip or self.shift > 0 or self.rotate > 0 or self.noise > 0
+        return self.flip or self.shift > 0 or self.rotate > 0 or self.noise > 0 or self.erase > 0
 
     def __call__(
         self, x: torch.Tensor, gen: torch.Generator, fill: torch.Tensor | None = None
@@ -76,7 +85,41 @@ class Augment:
             x = rotate_batch(x, angles) if f is None else rotate_batch(x - f, angles) + f
         if self.noise > 0:
             x = x + self.noise * torch.randn(x.shape, generator=gen, dtype=x.dtype)
+        if self.erase > 0:
+            mask = erase_mask(b, x.shape[2], x.shape[3], self.erase, gen)  # (B, 1, H, W)
+            x = torch.where(mask, torch.zeros(()) if f is None else f, x)
         return x
+
+
+def erase_mask(
+    b: int,
+    h: int,
+    w: int,
+    p: float,
+    gen: torch.Generator,
+    area: tuple[float, float] = (0.02, 0.4),
+    aspect: tuple[float, float] = (0.3, 3.3),
+) -> torch.Tensor:
+    """Random-erasing rectangles, one per image with probability p, as a boolean mask.
+
+    Each rectangle covers a uniform fraction in `area` of the image, with a log-uniform
+    height/width ratio in `aspect`, clipped to the image. Shape: (B, 1, H, W) bool.
+    """
+    s = (area[0] + (area[1] - area[0]) * torch.rand(b, generator=gen)) * h * w
+    log_r = math.log(aspect[0]) + (math.log(aspect[1]) - math.log(aspect[0])) * torch.rand(
+        b, generator=gen
+    )
+    r = log_r.exp()
+    eh = (s * r).sqrt().round().clamp(1, h).long()  # (B,)
+    ew = (s / r).sqrt().round().clamp(1, w).long()
+    top = (torch.rand(b, generator=gen) * (h - eh + 1)).long()
+    left = (torch.rand(b, generator=gen) * (w - ew + 1)).long()
+    on = torch.rand(b, generator=gen) < p
+    rows = torch.arange(h)[None, :]  # (1, H)
+    cols = torch.arange(w)[None, :]
+    in_r = (rows >= top[:, None]) & (rows < (top + eh)[:, None])  # (B, H)
+    in_c = (cols >= left[:, None]) & (cols < (left + ew)[:, None])  # (B, W)
+    return (in_r[:, :, None] & in_c[:, None, :] & on[:, None, None])[:, None]
 
 
 def shift_batch(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
