@@ -28,10 +28,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/time_to_accuracy.py
 	$(BIN)/python benchmarks/vs_tutorial.py
+	$(BIN)/python benchmarks/vs_tutorial.py --model mlp --model_args '{}' --target 0.87
+	$(BIN)/python benchmarks/vs_tutorial.py --model cnn-small --model_args '{}' --optimizer adamw --lr 3e-3
 	$(BIN)/python benchmarks/loop_overhead.py
 
 bench-long: $(STAMP)
-	$(BIN)/python benchmarks/time_to_accuracy.py --long
+	$(BIN)/python benchmarks/time_to_accuracy.py --long --repeats 3
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info src/*.egg-info
