@@ -3,6 +3,7 @@ multi-process training. One `step(batch, stage)` serves train and validation."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -61,6 +62,10 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, console: Console | None = None) -> None:
         from lightning.fabric import Fabric
 
+        # Lightning's info lines ("Using bfloat16 Automatic Mixed Precision") go to stderr; the
+        # run line below names the precision, and a bad-input error must stay one line
+        for name in ("lightning", "lightning.fabric", "lightning.pytorch"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         self.cfg = cfg
         accelerator = cfg.accelerator
         if accelerator == "auto":
