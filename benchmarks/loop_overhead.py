@@ -1,7 +1,7 @@
 """cnnlab's training loop vs a bare PyTorch loop: same model, same batches, same optimizer.
 
-Each repeat trains one epoch with each loop (alternating, so drift hits both alike) and the
-table gives the median seconds per epoch. Goal: cnnlab's overhead <= 3 %.
+Each repeat trains one epoch with each loop (in alternating order, so drift hits both alike);
+the overhead is the median over repeats of each pair's time ratio. Goal: <= 3 %.
 
     python benchmarks/loop_overhead.py [--repeats 9] [--model cnn-bn] [--train_limit N]
 """

@@ -33,6 +33,7 @@ from rich.console import Console
 import cnnlab
 from cnnlab.data.datasets import DATASETS, _locate
 from cnnlab.models import create_model
+from cnnlab.train.schedule import resolve_precision
 
 TARGET = 0.90  # --target changes it (an MLP does not reach 90 % in 6 epochs)
 
@@ -186,8 +187,8 @@ Model `{args.model}`{" " + str(model_args) if model_args else ""} on the full Fa
 per sample, `DataLoader` batch 64, Adam 1e-3, {args.tutorial_epochs} epochs. cnnlab:
 `cnnlab.train(model=..., epochs={args.epochs}, optimizer="{args.optimizer}", lr={args.lr:g},
 augment="none")`: in-memory uint8 batches of 256, one-cycle schedule, label smoothing 0.1,
-channels-last, bf16 autocast. Each pipeline runs in a fresh process, {args.repeats}
-pairs in alternating order; medians over epochs, then over repeats. Time to
+channels-last, precision {resolve_precision("auto", "cpu")}. Each pipeline runs in a fresh
+process, {args.repeats} pairs in alternating order; medians over epochs, then over repeats. Time to
 {TARGET:.0%} counts from the start of the training loop for both; cnnlab also needed
 {cn["load_s"]:.1f} s to load the data into memory.
 
