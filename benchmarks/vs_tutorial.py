@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -114,7 +115,10 @@ def side(which: str, args: argparse.Namespace, raw: Path | None) -> dict:
            "--lr", str(args.lr)]  # fmt: skip
     if raw is not None:
         cmd += ["--raw", str(raw)]
-    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
+    # the tutorial runs with glibc's allocator defaults, as a notebook does; importing cnnlab
+    # (for the same model class) would otherwise give it cnnlab's setting (cnnlab/allocator.py)
+    env = {**os.environ, "CNNLAB_MALLOC": "system" if which == "tutorial" else ""}
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 

@@ -1,5 +1,11 @@
 """cnnlab: a lecture on convolutional neural networks as working, measured software."""
 
+from cnnlab.allocator import keep_freed_memory
+
+keep_freed_memory()  # 10-30 % faster CPU training steps; see cnnlab/allocator.py
+
+# ruff: noqa: E402
+
 from cnnlab.data import ImageData, load_dataset
 from cnnlab.errors import CnnlabError
 from cnnlab.models import create_model, list_models
