@@ -165,3 +165,42 @@ def test_registry_rejects_duplicates():
     with pytest.raises(ValueError, match="thing 'a' is registered twice"):
         reg.register("a")(lambda: 2)
     assert reg.build("a") == 1 and "a" in reg and reg.names() == ["a"]
+
+
+def test_flatten_matches_nn_flatten_and_keeps_channels_last_gradients():
+    from cnnlab.nn import Flatten
+
+    torch.manual_seed(0)
+    x = torch.randn(4, 8, 3, 3).contiguous(memory_format=torch.channels_last)
+    a, b = x.clone().requires_grad_(), x.clone().requires_grad_()
+    w = torch.randn(72)
+    ours, ref = Flatten()(torch.relu(a)), nn.Flatten()(torch.relu(b))
+    torch.testing.assert_close(ours, ref, rtol=0, atol=0)  # same order: NCHW
+    (ours @ w).sum().backward()
+    (ref @ w).sum().backward()
+    torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=0)
+    # the point of it: the gradient reaching the layers below is channels-last
+    seen, CL = {}, torch.channels_last
+    y = torch.relu(x.clone().requires_grad_())
+    y.register_hook(lambda g: seen.update(ours=g.is_contiguous(memory_format=CL)))
+    (Flatten()(y) @ w).sum().backward()
+    y = torch.relu(x.clone().requires_grad_())
+    y.register_hook(lambda g: seen.update(nn=g.is_contiguous(memory_format=CL)))
+    (nn.Flatten()(y) @ w).sum().backward()
+    assert seen == {"ours": True, "nn": False}
+
+
+@pytest.mark.parametrize("name", ["cnn-small", "cnn-bn", "vgg"])
+def test_channels_last_training_step_matches_the_default_format(name: str):
+    torch.manual_seed(0)
+    kw = {"pool": "flatten"} if name == "cnn-bn" else {}
+    model = create_model(name, 1, 10, (28, 28), **kw).train()
+    twin = create_model(name, 1, 10, (28, 28), **kw).train()
+    twin.load_state_dict(model.state_dict())
+    twin = twin.to(memory_format=torch.channels_last)
+    x, y = torch.randn(8, 1, 28, 28), torch.arange(8)
+    for m, inp in ((model, x), (twin, x.contiguous(memory_format=torch.channels_last))):
+        torch.manual_seed(1)  # the same dropout masks
+        nn.functional.cross_entropy(m(inp), y).backward()
+    for (pname, p), q in zip(model.named_parameters(), twin.parameters(), strict=True):
+        torch.testing.assert_close(q.grad, p.grad, rtol=1e-4, atol=1e-5, msg=pname)

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from cnnlab.models.base import Classifier, check_positive
-from cnnlab.nn import ConvNormAct
+from cnnlab.nn import ConvNormAct, Flatten
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class SmallCNN(Classifier):
         if h < 1 or w < 1:
             raise ValueError(f"input_size must be at least 4x4 for cnn-small, got {input_size}")
         self.dense = nn.Sequential(
-            nn.Flatten(),
+            Flatten(),
             nn.Linear(c2 * h * w, cfg.hidden),
             nn.ReLU(inplace=True),
             nn.Dropout(cfg.dropout),
@@ -125,7 +125,7 @@ class BNCNN(Classifier):
                 nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(cfg.dropout)
             )
         else:
-            self.pool = nn.Sequential(nn.Flatten(), nn.Dropout(cfg.dropout))
+            self.pool = nn.Sequential(Flatten(), nn.Dropout(cfg.dropout))
             c = c * h * w
         self.head = nn.Linear(c, num_classes)
 
@@ -166,7 +166,7 @@ class VGG(Classifier):
             raise ValueError(f"vgg layers {cfg.layers} pool {input_size} below 1x1; use fewer 'M'")
         self.body = nn.Sequential(*layers)
         self.dense = nn.Sequential(
-            nn.Flatten(),
+            Flatten(),
             nn.Linear(c * h * w, cfg.hidden),
             nn.ReLU(inplace=True),
             nn.Dropout(cfg.dropout),
