@@ -2,7 +2,7 @@
 
 from cnnlab.allocator import keep_freed_memory
 
-keep_freed_memory()  # 10-30 % faster CPU training steps; see cnnlab/allocator.py
+keep_freed_memory()  # faster CPU training steps; see cnnlab/allocator.py
 
 # ruff: noqa: E402
 
