@@ -16,7 +16,7 @@ import cnnlab.allocator as allocator
 GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
 
 STEPS = """
-import json, os, resource, sys, torch
+import json, resource, torch
 import cnnlab
 from cnnlab.allocator import keep_freed_memory
 from cnnlab.models import create_model
