@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/vs_tutorial.py --model cnn-small --model_args '{}' --optimizer adamw --lr 3e-3
 	$(BIN)/python benchmarks/loop_overhead.py
 	$(BIN)/python benchmarks/allocator.py
+	$(BIN)/python benchmarks/precision.py
 
 bench-long: $(STAMP)
 	$(BIN)/python benchmarks/time_to_accuracy.py --long --repeats 3

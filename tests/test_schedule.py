@@ -1,4 +1,5 @@
-"""The one-cycle learning rate, checked against torch's OneCycleLR; the precision choice."""
+"""The one-cycle learning rate, checked against torch's OneCycleLR; the precision choice
+(resolve_precision here, the measured bf16-or-fp32 answer in test_precision.py)."""
 
 from __future__ import annotations
 
@@ -80,9 +81,9 @@ def test_resolve_precision(monkeypatch):
     assert resolve_precision("32", "cpu") == "32-true"
     assert resolve_precision("bf16", "cpu") == "bf16-mixed"
     assert resolve_precision("auto", "cuda") == "bf16-mixed"
-    monkeypatch.setattr(schedule, "cpu_has_native_bf16", lambda: False)
+    monkeypatch.setattr(schedule, "cpu_bf16_is_faster", lambda: False)
     assert resolve_precision("auto", "cpu") == "32-true"
-    monkeypatch.setattr(schedule, "cpu_has_native_bf16", lambda: True)
+    monkeypatch.setattr(schedule, "cpu_bf16_is_faster", lambda: True)
     assert resolve_precision("auto", "cpu") == "bf16-mixed"
 
 

@@ -61,7 +61,7 @@ class AutoencodeConfig:
         image_size: resize image-folder data to this square size.
         max_time: stop after this many seconds; the schedule follows elapsed time.
         patience: early stopping after this many epochs without a better val/loss.
-        precision: auto (bf16 only where the CPU has native bf16), 32 or bf16.
+        precision: auto (bf16 only where this CPU trains faster in it), 32 or bf16.
         runs_dir: folder that holds run folders.
         name: run folder name; default <model>-<data>-<n>.
         progress: show the progress bar.

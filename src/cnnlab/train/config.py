@@ -45,7 +45,7 @@ class TrainConfig:
         max_time: stop after this many seconds; the schedule follows elapsed time.
         patience: early stopping after this many epochs without a better val/loss.
         tta: average the logits of each test image and its mirror image.
-        precision: auto (bf16 only where the CPU has native bf16), 32 or bf16.
+        precision: auto (bf16 only where this CPU trains faster in it), 32 or bf16.
         devices: processes (CPU) or GPUs on this node.
         num_nodes: machines taking part (multi-node through Lightning Fabric).
         strategy: auto, ddp, fsdp (Lightning Fabric strategies).

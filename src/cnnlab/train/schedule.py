@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-from pathlib import Path
+
+from cnnlab.train.precision import cpu_bf16_is_faster
 
 
 def one_cycle_lr(
@@ -52,17 +52,6 @@ def one_cycle_lr_at_step(
     return end + (peak - end) / 2 * (math.cos(math.pi * min(t, 1.0)) + 1)
 
 
-@lru_cache(maxsize=1)
-def cpu_has_native_bf16() -> bool:
-    """True where the CPU computes bf16 natively (avx512_bf16 or AMX); emulated bf16 is slower
-    than fp32 on the rest."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
 def resolve_precision(precision: str, accelerator: str) -> str:
     """Lightning Fabric precision string for cnnlab's 'auto' | '32' | 'bf16'."""
     if precision == "32":
@@ -71,4 +60,5 @@ def resolve_precision(precision: str, accelerator: str) -> str:
         return "bf16-mixed"
     if accelerator in ("cuda", "gpu"):
         return "bf16-mixed"
-    return "bf16-mixed" if accelerator in ("cpu", "auto") and cpu_has_native_bf16() else "32-true"
+    # bf16 only where this CPU trains faster in it (cnnlab/train/precision.py)
+    return "bf16-mixed" if accelerator in ("cpu", "auto") and cpu_bf16_is_faster() else "32-true"

@@ -55,7 +55,7 @@ class LoopConfig:
         weight_decay: decoupled weight decay (AdamW) or L2 (SGD); none on biases and norms.
         max_time: stop after this many seconds; the schedule follows elapsed time.
         patience: early stopping after this many epochs without a better monitored value.
-        precision: auto (bf16 only where the CPU has native bf16), 32 or bf16.
+        precision: auto (bf16 only where this CPU trains faster in it), 32 or bf16.
         progress: show the progress bar.
     """
 
