@@ -27,9 +27,9 @@ def probe(monkeypatch, tmp_path):
             precision, "measure_bf16_speedup", lambda: calls.append(1) or (fp32_s, bf16_s)
         )
 
-    precision.cpu_bf16_is_faster.cache_clear()
+    precision._decide.cache_clear()
     yield calls, fake
-    precision.cpu_bf16_is_faster.cache_clear()
+    precision._decide.cache_clear()
 
 
 def test_flags_decide_without_measuring(probe, monkeypatch):
@@ -37,9 +37,11 @@ def test_flags_decide_without_measuring(probe, monkeypatch):
     fake(1.0, 0.1)
     monkeypatch.setattr(precision, "cpu_flags", lambda: "flags : fpu sse avx2 fma")
     assert precision.cpu_bf16_is_faster() is False
-    precision.cpu_bf16_is_faster.cache_clear()
+    assert precision.auto_reason() == "the CPU has no native bf16"
+    precision._decide.cache_clear()
     monkeypatch.setattr(precision, "cpu_flags", lambda: AVX + " amx_bf16 amx_tile")
     assert precision.cpu_bf16_is_faster() is True
+    assert precision.auto_reason() == "the CPU has AMX"
     assert calls == []
 
 
@@ -55,6 +57,7 @@ def test_avx512_bf16_is_measured_with_a_margin(probe, monkeypatch, tmp_path, bf1
     assert key.startswith("Test CPU 9000 | torch ")
     assert saved[key]["bf16"] is expect
     assert saved[key]["bf16_ms"] == pytest.approx(bf16_s * 1e3)
+    assert precision.auto_reason() == f"bf16 measured at {bf16_s:.2f}x fp32's step time on this CPU"
     # the answer is handed to child processes (DDP workers) through the environment
     import os
 
@@ -66,12 +69,12 @@ def test_cached_answer_is_reused_and_a_corrupt_cache_remeasured(probe, monkeypat
     fake(1.0, 0.5)
     monkeypatch.setattr(precision, "cpu_flags", lambda: AVX)
     assert precision.cpu_bf16_is_faster() is True
-    precision.cpu_bf16_is_faster.cache_clear()
+    precision._decide.cache_clear()
     monkeypatch.delenv(precision.ENV)
     assert precision.cpu_bf16_is_faster() is True
     assert len(calls) == 1  # read from precision.json, not measured again
     (tmp_path / "precision.json").write_text("{not json")
-    precision.cpu_bf16_is_faster.cache_clear()
+    precision._decide.cache_clear()
     monkeypatch.delenv(precision.ENV)
     fake(1.0, 2.0)
     assert precision.cpu_bf16_is_faster() is False
@@ -106,3 +109,17 @@ def test_measurement_times_both_and_leaves_the_rng_alone():
     fp32_s, bf16_s = precision.measure_bf16_speedup(rounds=1)
     assert torch.equal(torch.rand(3), expect)
     assert 0 < fp32_s < 5 and 0 < bf16_s < 5
+
+
+def test_run_line_says_why(probe, monkeypatch, tiny_data, tmp_path):
+    from io import StringIO
+
+    from rich.console import Console
+
+    import cnnlab
+
+    monkeypatch.setenv(precision.ENV, "0")
+    out = StringIO()
+    cnnlab.train(data=tiny_data, model="mlp", epochs=1, batch_size=16, runs_dir=tmp_path / "r",
+                 progress=False, console=Console(file=out, width=300))  # fmt: skip
+    assert "precision 32-true ($CNNLAB_BF16=0)" in out.getvalue()

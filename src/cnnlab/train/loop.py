@@ -81,6 +81,13 @@ class Trainer:
         self.precision = resolve_precision(cfg.precision, accelerator)
         self.console = console or Console(soft_wrap=True)
 
+    def _why_precision(self) -> str:
+        if self.cfg.precision != "auto" or self.accelerator != "cpu":
+            return ""
+        from cnnlab.train.precision import auto_reason
+
+        return f" ({auto_reason()})"
+
     def log(self, msg: str) -> None:
         if self.fabric.is_global_zero:
             self.console.print(msg, highlight=False)
@@ -184,7 +191,7 @@ class Trainer:
         self.log(
             f"run: {folder}  model {cfg.model} ({count_parameters(model):,} parameters), "
             f"{len(data.train_y)} train / {len(data.val_y)} val images, "
-            f"precision {self.precision}"
+            f"precision {self.precision}{self._why_precision()}"
         )
         clock = time.perf_counter() - state["elapsed"]
         stopped, epochs_this_call = "", 0

@@ -87,17 +87,26 @@ def _cache_file() -> Path:
     return cache_dir() / "precision.json"
 
 
-@lru_cache(maxsize=1)
 def cpu_bf16_is_faster() -> bool:
     """Whether bf16 autocast should train on this CPU: no where bf16 is not native, yes with
     AMX, measured (and cached) where the CPU has avx512_bf16 without AMX."""
+    return _decide()[0]
+
+
+def auto_reason() -> str:
+    """Why `--precision auto` chose what it did on this CPU, for the run line."""
+    return _decide()[1]
+
+
+@lru_cache(maxsize=1)
+def _decide() -> tuple[bool, str]:
     if os.environ.get(ENV) in ("0", "1"):
-        return os.environ[ENV] == "1"
+        return os.environ[ENV] == "1", f"${ENV}={os.environ[ENV]}"
     flags = cpu_flags().split()
     if "amx_bf16" in flags:
-        return True
+        return True, "the CPU has AMX"
     if "avx512_bf16" not in flags:
-        return False
+        return False, "the CPU has no native bf16"
     key = f"{cpu_model()} | torch {torch.__version__} | {torch.get_num_threads()} threads"
     path = _cache_file()
     try:
@@ -120,4 +129,5 @@ def cpu_bf16_is_faster() -> bool:
             pass
     # processes this one starts (Fabric's DDP workers) inherit the answer instead of measuring
     os.environ[ENV] = "1" if entry["bf16"] else "0"
-    return entry["bf16"]
+    ratio = entry.get("bf16_ms", 0.0) / max(entry.get("fp32_ms", 0.0), 1e-9)
+    return entry["bf16"], f"bf16 measured at {ratio:.2f}x fp32's step time on this CPU"
