@@ -1,7 +1,7 @@
 """glibc's allocator defaults vs cnnlab's setting (cnnlab/allocator.py), on training steps.
 
 Two loops on the same model (cnn-bn of the fast recipe) and random 28x28 batches: cnnlab's
-step (bf16 autocast where the CPU has it, channels-last, batch 256, SGD) and the tutorial's
+step (the precision `--precision auto` picks, channels-last, batch 256, SGD) and the tutorial's
 step (float32, batch 64, Adam). Each runs one epoch's worth of steps (60,000 images) in a
 fresh process, with CNNLAB_MALLOC=system (glibc's defaults) and without (cnnlab's setting),
 in alternating order; the table gives medians over repeats, the minor page faults of the
@@ -91,7 +91,7 @@ def main() -> None:
                 res.setdefault((loop, system), []).append(r)
                 print(f"repeat {i + 1} {loop} {'glibc' if system else 'cnnlab'}: {r}", flush=True)
     rows = []
-    for loop, label in (("cnnlab", "cnnlab step (bf16 where native, batch 256, SGD)"),
+    for loop, label in (("cnnlab", "cnnlab step (precision as `auto` picks, batch 256, SGD)"),
                         ("tutorial", "tutorial step (float32, batch 64, Adam)")):  # fmt: skip
         secs, cells = {}, []
         for system in (True, False):
