@@ -1,4 +1,4 @@
-"""glibc's allocator defaults vs cnnlab's setting (cnnlab/allocator.py), on training steps.
+"""glibc's allocator defaults vs cnnlab's setting (cnnlab/engine/allocator.py), on training steps.
 
 Two loops on the same model (cnn-bn of the fast recipe) and random 28x28 batches: cnnlab's
 step (the precision `--precision auto` picks, channels-last, batch 256, SGD) and the tutorial's
@@ -30,8 +30,8 @@ def one(loop: str) -> dict:
     import torch
     import torch.nn.functional as F
 
+    from cnnlab.engine.schedule import resolve_precision
     from cnnlab.models import create_model
-    from cnnlab.train.schedule import resolve_precision
 
     torch.manual_seed(0)
     model = create_model("cnn-bn", 1, 10, (28, 28), **MODEL_ARGS)
@@ -109,7 +109,7 @@ def main() -> None:
 A training step frees and re-allocates the same few-megabyte buffers every step; glibc's
 defaults return them to the kernel and fetch fresh zeroed pages on the next step. `import
 cnnlab` raises glibc's trim threshold to 256 MiB and its mmap threshold to 64 MiB
-(`cnnlab/allocator.py`), so those buffers are reused; `CNNLAB_MALLOC=system` turns it off.
+(`cnnlab/engine/allocator.py`), so those buffers are reused; `CNNLAB_MALLOC=system` turns it off.
 One epoch's worth of steps (60,000 random 28x28 images) of `cnn-bn`
 `{json.dumps(MODEL_ARGS)}`, each in
 a fresh process, {args.repeats} repeats in alternating order (medians; each repeat's seconds

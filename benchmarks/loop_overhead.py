@@ -18,10 +18,10 @@ from rich.console import Console
 
 import cnnlab
 from cnnlab.data import Augment, BatchLoader, default_augment
+from cnnlab.engine.loop import make_optimizer
+from cnnlab.engine.schedule import one_cycle_lr, resolve_precision
 from cnnlab.models import create_model
-from cnnlab.train.api import make_config
-from cnnlab.train.schedule import one_cycle_lr, resolve_precision
-from cnnlab.train.task_loop import make_optimizer
+from cnnlab.tasks.classify.api import make_config
 
 
 def bare_epoch(data, cfg) -> float:

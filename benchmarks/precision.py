@@ -4,7 +4,7 @@ The same run (cnn-bn of the fast recipe, full Fashion-MNIST, batch 256, SGD, cha
 with `precision="32"` and `precision="bf16"`, each in a fresh process, in alternating order.
 The table gives seconds per training epoch (median over epochs, then over repeats) and the
 test accuracy after the last epoch, beside the quick measurement that `auto` makes
-(cnnlab/train/precision.py) and its answer.
+(cnnlab/engine/precision.py) and its answer.
 
     python benchmarks/precision.py [--epochs 2] [--repeats 3]
 """
@@ -53,7 +53,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(args.one, args.epochs)))
         return
-    from cnnlab.train.precision import cpu_bf16_is_faster, cpu_flags, measure_bf16_speedup
+    from cnnlab.engine.precision import cpu_bf16_is_faster, cpu_flags, measure_bf16_speedup
 
     flags = cpu_flags().split()
     native = [f for f in ("avx512_bf16", "amx_bf16") if f in flags] or ["none"]

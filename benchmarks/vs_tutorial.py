@@ -36,8 +36,8 @@ from rich.console import Console
 
 import cnnlab
 from cnnlab.data.datasets import DATASETS, _locate
+from cnnlab.engine.schedule import resolve_precision
 from cnnlab.models import create_model
-from cnnlab.train.schedule import resolve_precision
 
 TARGET = 0.90  # --target changes it (an MLP does not reach 90 % in 6 epochs)
 
@@ -171,7 +171,7 @@ def side(which: str, args: argparse.Namespace, raw: Path | None, epochs: int = 0
     if raw is not None:
         cmd += ["--raw", str(raw)]
     # the tutorial runs with glibc's allocator defaults, as a notebook does; importing cnnlab
-    # (for the same model class) would otherwise give it cnnlab's setting (cnnlab/allocator.py)
+    # (for the same model class) would otherwise give it cnnlab's (cnnlab/engine/allocator.py)
     env = {**os.environ, "CNNLAB_MALLOC": "system" if which == "tutorial" else ""}
     out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])

@@ -165,7 +165,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, image_folder: Path) ->
 @pytest.fixture(scope="session")
 def fashion_source(fashion_small: cnnlab.ImageData) -> cnnlab.ImageData:
     """Classes 0-4 of `fashion_small`, relabelled 0-4: the transfer tests' source data."""
-    from cnnlab.transfer import select_classes
+    from cnnlab.tasks.transfer import select_classes
 
     return select_classes(fashion_small, [0, 1, 2, 3, 4])
 
@@ -173,7 +173,7 @@ def fashion_source(fashion_small: cnnlab.ImageData) -> cnnlab.ImageData:
 @pytest.fixture(scope="session")
 def fashion_target(fashion_small: cnnlab.ImageData) -> cnnlab.ImageData:
     """Classes 5-9 of `fashion_small`, relabelled 0-4: a target similar to the source."""
-    from cnnlab.transfer import select_classes
+    from cnnlab.tasks.transfer import select_classes
 
     return select_classes(fashion_small, [5, 6, 7, 8, 9])
 

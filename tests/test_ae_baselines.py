@@ -18,7 +18,7 @@ from cnnlab.studies.ae_baselines import (
     median_filter,
     quantize_latent,
 )
-from cnnlab.train.autoencode import (
+from cnnlab.tasks.autoencode.metrics import (
     mean_image_baseline,
     psnr,
     recon_loss,

@@ -11,14 +11,14 @@ import sys
 
 import pytest
 
-import cnnlab.allocator as allocator
+import cnnlab.engine.allocator as allocator
 
 GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
 
 STEPS = """
 import json, resource, torch
 import cnnlab
-from cnnlab.allocator import keep_freed_memory
+from cnnlab.engine.allocator import keep_freed_memory
 from cnnlab.models import create_model
 torch.manual_seed(0)
 model = create_model("cnn-bn", 1, 10, (28, 28))

@@ -15,9 +15,9 @@ from rich.console import Console
 import cnnlab
 import cnnlab.data.datasets as datasets_mod
 from cnnlab.cli import main
+from cnnlab.engine import runs
 from cnnlab.models.autoencoder import ConvAutoencoder
-from cnnlab.train import runs
-from cnnlab.train.autoencode_run import AutoencodeConfig, autoencode
+from cnnlab.tasks.autoencode.run import AutoencodeConfig, autoencode
 from cnnlab.viz.autoencoders import grid_size
 
 QUIET = Console(quiet=True)

@@ -6,10 +6,16 @@ from __future__ import annotations
 import pytest
 import torch
 
+from cnnlab.core.errors import ModelError
 from cnnlab.data.noise import Noise, gaussian_noise, parse_noise, salt_pepper
-from cnnlab.errors import ModelError
 from cnnlab.models.autoencoder import AUTOENCODERS, ConvVAE, create_autoencoder
-from cnnlab.train.autoencode import mean_image_baseline, mse, recon_loss, reconstruct, to_unit
+from cnnlab.tasks.autoencode.metrics import (
+    mean_image_baseline,
+    mse,
+    recon_loss,
+    reconstruct,
+    to_unit,
+)
 
 NAMES = AUTOENCODERS.names()
 SHAPES = [(2, 1, 28, 28), (2, 1, 27, 31), (2, 3, 32, 32)]

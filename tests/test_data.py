@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import cnnlab
+from cnnlab.core.errors import CnnlabError, ConfigError, DataError
 from cnnlab.data import Augment, BatchLoader, normalize, rotate_batch, shift_batch, sources
 from cnnlab.data.augment import erase_mask
 from cnnlab.data.datasets import CIFAR_CLASSES, FASHION_CLASSES
-from cnnlab.errors import CnnlabError, ConfigError, DataError
 from conftest import needs_real_fashion, save_png, write_idx, write_image_folder
 
 # ---- IDX -----------------------------------------------------------------------------------

@@ -11,9 +11,9 @@ import torch
 
 import cnnlab
 from cnnlab.cli import main
+from cnnlab.core.errors import DataError
 from cnnlab.data import glyphs
 from cnnlab.data.datasets import DATASETS
-from cnnlab.errors import DataError
 
 needs_fonts = pytest.mark.skipif(not glyphs.find_fonts(), reason="no fonts installed")
 SMALL = {"per_class": 30, "test_per_class": 10}

@@ -9,10 +9,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlab.errors import ConfigError
+from cnnlab.core.errors import ConfigError
 from cnnlab.models import MODELS, create_model
 from cnnlab.nn.init import INITS, TRUNCATED_STD_FACTOR, init_weights, parse_init
-from cnnlab.train import TrainConfig
+from cnnlab.tasks.classify import TrainConfig
 
 SCHEMES = INITS.names()
 

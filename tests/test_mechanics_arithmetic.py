@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnlab.cli import main
-from cnnlab.errors import ModelError
+from cnnlab.core.errors import ModelError
+from cnnlab.engine.runs import ModelMeta, save_model
 from cnnlab.mechanics import (
     ReceptiveField,
     connectivity,
@@ -22,7 +23,6 @@ from cnnlab.mechanics import (
     summarize,
 )
 from cnnlab.models import MODELS, count_parameters, create_model
-from cnnlab.train.runs import ModelMeta, save_model
 
 
 def cli(capsys, *argv: str) -> tuple[int, str, str]:

@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from cnnlab.errors import ModelError
+from cnnlab.core.errors import ModelError
+from cnnlab.core.registry import Registry
 from cnnlab.models import MODELS, Classifier, count_parameters, create_model, list_models
 from cnnlab.nn import ResidualBlock
-from cnnlab.registry import Registry
 
 NAMES = MODELS.names()
 SHAPES = [(1, 28, 28), (3, 32, 32)]

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from cnnlab.train import precision
+from cnnlab.engine import precision
 
 AVX = "flags : fpu sse avx512f avx512_bf16"
 

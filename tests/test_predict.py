@@ -10,8 +10,8 @@ from PIL import Image
 
 import cnnlab
 from cnnlab.cli import main
-from cnnlab.errors import DataError, RunError
-from cnnlab.train.runs import load_model
+from cnnlab.core.errors import DataError, RunError
+from cnnlab.engine.runs import load_model
 from conftest import pattern
 
 

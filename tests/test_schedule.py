@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from cnnlab.train import schedule
-from cnnlab.train.schedule import one_cycle_lr, one_cycle_lr_at_step, resolve_precision
+from cnnlab.engine import schedule
+from cnnlab.engine.schedule import one_cycle_lr, one_cycle_lr_at_step, resolve_precision
 
 PEAK = 0.1
 

@@ -8,12 +8,12 @@ import pytest
 import torch
 from PIL import Image
 
+from cnnlab.core.errors import DataError
 from cnnlab.data.datasets import _load_embedded, from_arrays
 from cnnlab.data.masks import load_mask_folder, load_nifti_pairs
 from cnnlab.data.scenes import SCENE_CLASSES, THRESHOLD, compose_scene, fashion_scenes
 from cnnlab.data.scenes import resize_nearest as resize
 from cnnlab.data.volumes import VOLUME_CLASSES, volumes
-from cnnlab.errors import DataError
 
 
 @pytest.fixture(scope="module")

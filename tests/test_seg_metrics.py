@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torchmetrics.functional.classification import multiclass_jaccard_index
 
-from cnnlab.train.segment import SegConfusion, augment_pair, dice_ce_loss, seg_metrics
+from cnnlab.tasks.segment.metrics import SegConfusion, augment_pair, dice_ce_loss, seg_metrics
 
 # 2 images of 2x3 pixels, 4 classes; class 3 is in neither prediction nor truth
 PRED = torch.tensor([[[0, 0, 1], [1, 2, 2]], [[0, 1, 1], [0, 0, 2]]])

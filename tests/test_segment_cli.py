@@ -12,9 +12,9 @@ import torch
 from PIL import Image
 
 from cnnlab.cli import main
-from cnnlab.train import runs
-from cnnlab.train.predict_mask import predict_mask, sliding_window_logits, window_starts
-from cnnlab.train.segment_run import SegmentConfig, segment
+from cnnlab.engine import runs
+from cnnlab.tasks.segment.predict import predict_mask, sliding_window_logits, window_starts
+from cnnlab.tasks.segment.run import SegmentConfig, segment
 
 SCENES = dict(
     data="fashion-scenes",
@@ -242,7 +242,7 @@ def test_predict_on_a_missing_file_is_one_line(scene_run, tmp_path, capsys):
 
 
 def test_batched_augmentation_keeps_image_and_mask_aligned():
-    from cnnlab.train.segment import augment_batch_2d
+    from cnnlab.tasks.segment.metrics import augment_batch_2d
 
     y = torch.zeros(8, 24, 32, dtype=torch.long)
     y[:, 6:18, 4:14] = 2  # one block per image, off-centre so flips show

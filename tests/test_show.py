@@ -13,7 +13,8 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from cnnlab.cli import main
-from cnnlab.errors import ConfigError, DataError, ModelError
+from cnnlab.core.errors import ConfigError, DataError, ModelError
+from cnnlab.engine.runs import ModelMeta, load_model, save_model
 from cnnlab.mechanics.kernels import (
     KERNELS,
     apply_kernel,
@@ -26,7 +27,6 @@ from cnnlab.mechanics.kernels import (
     resolve_kernels,
 )
 from cnnlab.models import create_model
-from cnnlab.train.runs import ModelMeta, load_model, save_model
 from cnnlab.viz.filters import plot_filters, read_image
 from cnnlab.viz.inside import (
     EXAMPLE,

@@ -37,7 +37,7 @@ from cnnlab.studies.autoencoder import (
     CompressionStudyResult,
     run_compression,
 )
-from cnnlab.train.autoencode import to_unit
+from cnnlab.tasks.autoencode.metrics import to_unit
 from cnnlab.viz import ae_studies as viz
 
 TINY = dict(epochs=1, train_limit=300, test_images=60, batch_size=32)
@@ -95,7 +95,7 @@ def test_compression_report_and_result_json_round_trip(compression, tmp_path):
 
 
 def test_quantized_code_matches_the_float_code_at_16_bits(compression, tiny):
-    from cnnlab.train.runs import load_model
+    from cnnlab.engine.runs import load_model
 
     model, _ = load_model(compression[0].rows[0].run)
     x = tiny.test_x[:20]

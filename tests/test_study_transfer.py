@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from cnnlab.cli import main
+from cnnlab.core.errors import ConfigError
 from cnnlab.data.glyphs import make_glyphs
-from cnnlab.errors import ConfigError
 from cnnlab.studies.transfer import (
     QUADRANTS,
     TransferStudyConfig,
@@ -17,7 +17,7 @@ from cnnlab.studies.transfer import (
     per_class_subset,
     run,
 )
-from cnnlab.transfer import GUIDE
+from cnnlab.tasks.transfer import GUIDE
 from cnnlab.viz.transfer_study import (
     disagreements,
     markdown_table,

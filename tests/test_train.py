@@ -13,9 +13,9 @@ import yaml
 from safetensors.torch import load_file
 
 import cnnlab
-from cnnlab.errors import CnnlabError, ConfigError, ModelError, RunError
-from cnnlab.train import TrainConfig, evaluate, make_config
-from cnnlab.train.runs import read_meta
+from cnnlab.core.errors import CnnlabError, ConfigError, ModelError, RunError
+from cnnlab.engine.runs import read_meta
+from cnnlab.tasks.classify import TrainConfig, evaluate, make_config
 
 RUN_FILES = [
     "config.yaml", "metrics.csv", "model.safetensors", "model.json", "state.pt",

@@ -11,10 +11,10 @@ import torch
 
 import cnnlab
 from cnnlab.cli import main
-from cnnlab.errors import DataError
-from cnnlab.transfer import Backbone, load_backbone
-from cnnlab.transfer.guide import GUIDE, Diagnosis, diagnose, images_per_class
-from cnnlab.transfer.similarity import L2, _logistic_error, features, similarity, source_data
+from cnnlab.core.errors import DataError
+from cnnlab.tasks.transfer import Backbone, load_backbone
+from cnnlab.tasks.transfer.guide import GUIDE, Diagnosis, diagnose, images_per_class
+from cnnlab.tasks.transfer.similarity import L2, _logistic_error, features, similarity, source_data
 
 
 @pytest.fixture(scope="module")

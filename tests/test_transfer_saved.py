@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from cnnlab.cli import main
-from cnnlab.errors import RunError
+from cnnlab.core.errors import RunError
+from cnnlab.engine import runs
 from cnnlab.models import create_task_model
-from cnnlab.train import runs
-from cnnlab.train.predict import predict
-from cnnlab.transfer import load_backbone, train_transfer
-from cnnlab.transfer.saved import save_transfer_run
+from cnnlab.tasks.classify.predict import predict
+from cnnlab.tasks.transfer import load_backbone, train_transfer
+from cnnlab.tasks.transfer.saved import save_transfer_run
 from conftest import save_png
 
 

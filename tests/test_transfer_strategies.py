@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from torchvision.transforms.v2 import functional as TF
 
 import cnnlab
-from cnnlab.errors import ConfigError, ModelError, RunError
-from cnnlab.transfer import (
+from cnnlab.core.errors import ConfigError, ModelError, RunError
+from cnnlab.tasks.transfer import (
     STRATEGIES,
     Backbone,
     adapt_input,
@@ -24,7 +24,7 @@ from cnnlab.transfer import (
     select_classes,
     train_transfer,
 )
-from cnnlab.transfer.probe import probe_accuracy
+from cnnlab.tasks.transfer.probe import probe_accuracy
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import torch
 from cnnlab.data.datasets import _load_embedded, from_arrays
 from cnnlab.data.scenes import SCENE_CLASSES, fashion_scenes
 from cnnlab.models.unet import FCN, SEGMENTERS, FCNConfig, UNet, UNetConfig
-from cnnlab.train.segment import dice_ce_loss, seg_metrics
+from cnnlab.tasks.segment.metrics import dice_ce_loss, seg_metrics
 
 
 def build(name: str, in_ch: int, classes: int, size: tuple[int, ...], **kw) -> torch.nn.Module:

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from matplotlib.figure import Figure
 
-from cnnlab.errors import RunError
+from cnnlab.core.errors import RunError
 from cnnlab.viz import (
     Image,
     Section,

@@ -1,15 +1,15 @@
 """cnnlab: a lecture on convolutional neural networks as working, measured software."""
 
-from cnnlab.allocator import keep_freed_memory
+from cnnlab.engine.allocator import keep_freed_memory
 
-keep_freed_memory()  # faster CPU training steps; see cnnlab/allocator.py
+keep_freed_memory()  # faster CPU training steps; see cnnlab/engine/allocator.py
 
 # ruff: noqa: E402
 
+from cnnlab.core.errors import CnnlabError
 from cnnlab.data import ImageData, load_dataset
-from cnnlab.errors import CnnlabError
 from cnnlab.models import create_model, list_models
-from cnnlab.train import (
+from cnnlab.tasks.classify import (
     EvalResult,
     TrainConfig,
     TrainResult,
@@ -18,7 +18,7 @@ from cnnlab.train import (
     predict,
     train,
 )
-from cnnlab.train.segment_run import segment
+from cnnlab.tasks.segment.run import segment
 
 __version__ = "0.1.0"
 __all__ = [

@@ -49,7 +49,7 @@ def fail(message: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from cnnlab.errors import CnnlabError
+    from cnnlab.core.errors import CnnlabError
 
     parser, handlers = build_parser()
     args = list(sys.argv[1:] if argv is None else argv)

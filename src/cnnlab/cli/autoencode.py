@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from cnnlab.cli.common import config_from, console, given, parser_for, table
-from cnnlab.errors import ConfigError
-from cnnlab.train.autoencode import sample_run
-from cnnlab.train.autoencode_run import AutoencodeConfig, autoencode
+from cnnlab.core.errors import ConfigError
+from cnnlab.tasks.autoencode.run import AutoencodeConfig, autoencode
+from cnnlab.tasks.autoencode.sample import sample_run
 
 RESUMABLE = ("epochs", "progress", "patience", "max_time")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from jsonargparse import ActionConfigFile, ArgumentParser
@@ -45,22 +44,10 @@ console = Console(soft_wrap=True)
 ARGV: list[str] = []  # the arguments of this invocation, to tell typed options from defaults
 
 
-def fresh_folder(path: str | Path) -> Path:
-    """`path` if it is absent or empty, else the first free sibling path-2, path-3, ...:
-    a new study never mixes its files into an old one's."""
-    out = Path(path)
-    if out.exists() and any(out.iterdir()):
-        n = 2
-        while Path(f"{path}-{n}").exists():
-            n += 1
-        out = Path(f"{path}-{n}")
-    return out
-
-
 def given(name: str) -> bool:
     """Whether --name was typed on the command line (not just defaulted)."""
     flag = f"--{name}"
     return any(a == flag or a.startswith(flag + "=") for a in ARGV)
 
 
-__all__ = ["asdict", "config_from", "console", "fresh_folder", "parser_for", "table"]
+__all__ = ["asdict", "config_from", "console", "parser_for", "table"]

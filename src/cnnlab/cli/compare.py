@@ -7,7 +7,8 @@ from typing import Any
 
 from jsonargparse import ArgumentParser
 
-from cnnlab.cli.common import config_from, console, fresh_folder, parser_for, table
+from cnnlab.cli.common import config_from, console, parser_for, table
+from cnnlab.core.io import free_folder
 from cnnlab.studies.mlp_vs_cnn import MLPvsCNNConfig
 
 
@@ -50,7 +51,7 @@ def mlp_vs_cnn(cfg: MLPvsCNNConfig) -> int:
     from cnnlab.viz.study_reports import mlp_vs_cnn_report
 
     t0 = time.perf_counter()
-    out = fresh_folder(cfg.out)
+    out = free_folder(cfg.out)
     cfg = MLPvsCNNConfig(**{**cfg.__dict__, "out": str(out)})
     data = load_dataset(cfg.data, train_limit=cfg.train_limit, seed=cfg.seed)
     console.print(f"data: {data.source}", highlight=False)

@@ -10,7 +10,7 @@ from typing import Any
 from jsonargparse import ArgumentParser
 
 from cnnlab.cli.common import console, parser_for
-from cnnlab.errors import ConfigError
+from cnnlab.core.errors import ConfigError
 
 # the Python API's argument names as the options a CLI user typed
 FLAGS = {"input_size": "--input", "kernel": "--kernel", "stride": "--stride",

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnlab.cli.common import console, parser_for
-from cnnlab.errors import RunError
+from cnnlab.core.errors import RunError
 
 
 def register(sub: Any) -> dict:
@@ -26,8 +26,8 @@ def register(sub: Any) -> dict:
 
 
 def predict(ns: Any) -> int:
-    from cnnlab.train.predict import predict as predict_api
-    from cnnlab.train.runs import read_meta
+    from cnnlab.engine.runs import read_meta
+    from cnnlab.tasks.classify.predict import predict as predict_api
 
     if read_meta(ns.run).task == "segment":
         return predict_masks(ns)
@@ -42,9 +42,9 @@ def predict(ns: Any) -> int:
 
 def predict_masks(ns: Any) -> int:
     """A segmentation run: one mask file per input (sliding windows for large inputs)."""
-    from cnnlab.errors import ConfigError
-    from cnnlab.train.predict_mask import predict_mask
-    from cnnlab.train.runs import load_model
+    from cnnlab.core.errors import ConfigError
+    from cnnlab.engine.runs import load_model
+    from cnnlab.tasks.segment.predict import predict_mask
 
     if ns.out is not None and len(ns.files) > 1:
         raise ConfigError("--out names one output file; give one input FILE or leave --out out")
@@ -62,14 +62,14 @@ def predict_masks(ns: Any) -> int:
 
 
 def report(ns: Any) -> int:
-    from cnnlab.train.runs import read_meta
+    from cnnlab.engine.runs import read_meta
     from cnnlab.viz.report import run_report
 
     task = read_meta(ns.run).task
     if task == "segment":
         import json
 
-        from cnnlab.train.runs import read_config
+        from cnnlab.engine.runs import read_config
         from cnnlab.viz.segmentation import write_segment_report
 
         results = Path(ns.run) / "results.json"

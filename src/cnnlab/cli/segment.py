@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnnlab.cli.common import config_from, console, given, parser_for, table
-from cnnlab.train.segment_run import SegmentConfig
+from cnnlab.tasks.segment.run import SegmentConfig
 
 RESUMABLE = ("epochs", "progress", "patience", "max_time")
 
@@ -27,7 +27,7 @@ def register(sub: Any) -> dict:
 
 
 def run(ns: Any) -> int:
-    from cnnlab.train.segment_run import segment
+    from cnnlab.tasks.segment.run import segment
 
     if ns.resume:
         # the saved config rules; only options typed now override it

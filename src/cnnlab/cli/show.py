@@ -102,7 +102,7 @@ def filters(ns: Any) -> int:
 
 
 def _image_for(run: Path, image: str | None) -> Path:
-    from cnnlab.errors import DataError
+    from cnnlab.core.errors import DataError
     from cnnlab.viz.inside import EXAMPLE
 
     if image is not None:
@@ -117,8 +117,8 @@ def features(ns: Any) -> int:
     import torch
 
     from cnnlab.data.loader import normalize
-    from cnnlab.train.predict import _load_file
-    from cnnlab.train.runs import load_model
+    from cnnlab.engine.runs import load_model
+    from cnnlab.tasks.classify.predict import _load_file
     from cnnlab.viz import inside
     from cnnlab.viz.figures import save_figure
 
@@ -155,7 +155,7 @@ def features(ns: Any) -> int:
 
 
 def kernels(ns: Any) -> int:
-    from cnnlab.train.runs import load_model
+    from cnnlab.engine.runs import load_model
     from cnnlab.viz.figures import save_figure
     from cnnlab.viz.inside import first_conv, plot_kernels
 

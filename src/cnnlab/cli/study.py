@@ -8,7 +8,8 @@ from typing import Any
 
 from jsonargparse import ArgumentParser
 
-from cnnlab.cli.common import config_from, console, fresh_folder, parser_for, table
+from cnnlab.cli.common import config_from, console, parser_for, table
+from cnnlab.core.io import free_folder
 from cnnlab.studies.ae_checkerboard import CheckerboardStudyConfig
 from cnnlab.studies.ae_denoising import DenoisingStudyConfig
 from cnnlab.studies.ae_features import FeaturesStudyConfig
@@ -66,7 +67,7 @@ def init_study(cfg: InitStudyConfig) -> int:
     from cnnlab.viz.init_study import init_report, summary_table
 
     t0 = time.perf_counter()
-    cfg = replace(cfg, out=str(fresh_folder(cfg.out)))
+    cfg = replace(cfg, out=str(free_folder(cfg.out)))
     data = load_dataset(
         cfg.data, val_fraction=cfg.val_fraction, train_limit=cfg.train_limit, seed=0
     )
@@ -87,7 +88,7 @@ def transfer_study(cfg: TransferStudyConfig) -> int:
     from cnnlab.viz.transfer_study import summary_table, transfer_report
 
     t0 = time.perf_counter()
-    cfg = replace(cfg, out=str(fresh_folder(cfg.out)))
+    cfg = replace(cfg, out=str(free_folder(cfg.out)))
     result = study.run(cfg, log=lambda s: console.print(s, highlight=False))
     headers, body = summary_table(result)
     title = "transfer: test accuracy (* the guide's choice)"
@@ -118,7 +119,7 @@ def autoencoder_study(which: str, cfg: Any) -> int:
         ),
     }[which]
     t0 = time.perf_counter()
-    cfg = replace(cfg, out=str(fresh_folder(cfg.out)))
+    cfg = replace(cfg, out=str(free_folder(cfg.out)))
     result = runner(cfg, log=lambda s: console.print(s, highlight=False))
     headers, body = tabler(result)
     console.print(table(headers, body, f"autoencoder study: {which} (test set)"))

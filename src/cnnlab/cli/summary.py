@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.measure import Measurement
 
 from cnnlab.cli.common import console, given, parser_for, table
-from cnnlab.errors import ConfigError
+from cnnlab.core.errors import ConfigError
 
 HEADERS = ["layer", "type", "output", "params", "MACs", "RF", "jump", "start", "dense equiv."]
 RUN_OPTIONS = ("input", "num_classes", "model_args")
@@ -53,7 +53,7 @@ def summary(ns: Any) -> int:
     from cnnlab.models import MODELS, create_model
 
     if ns.model not in MODELS and (Path(ns.model).exists() or "/" in ns.model):
-        from cnnlab.train.runs import read_meta
+        from cnnlab.engine.runs import read_meta
 
         typed = [f"--{o}" for o in RUN_OPTIONS if given(o)]
         if typed:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from cnnlab.cli.common import config_from, console, given, parser_for
-from cnnlab.train import TrainConfig
-from cnnlab.train import train as train_api
+from cnnlab.tasks.classify import TrainConfig
+from cnnlab.tasks.classify import train as train_api
 
 RESUMABLE = ("epochs", "progress", "devices", "num_nodes", "strategy", "accelerator", "patience")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnnlab.cli.common import console, parser_for, table
-from cnnlab.errors import ConfigError, DataError
+from cnnlab.core.errors import ConfigError, DataError
 
 
 def register(sub: Any) -> dict:
@@ -86,9 +86,9 @@ def _limit(data: Any, train_limit: int) -> Any:
 
 def run_transfer(ns: Any) -> int:
     from cnnlab.data import load_dataset
-    from cnnlab.transfer import STRATEGIES, load_backbone, select_classes, train_transfer
-    from cnnlab.transfer.guide import diagnose
-    from cnnlab.transfer.similarity import source_data
+    from cnnlab.tasks.transfer import STRATEGIES, load_backbone, select_classes, train_transfer
+    from cnnlab.tasks.transfer.guide import diagnose
+    from cnnlab.tasks.transfer.similarity import source_data
 
     spec = ns["from"]
     strategy = ns.strategy
@@ -162,7 +162,7 @@ def run_transfer(ns: Any) -> int:
     )
     if not ns.save:
         return 0
-    from cnnlab.transfer.saved import save_transfer_run
+    from cnnlab.tasks.transfer.saved import save_transfer_run
 
     options = {k: v for k, v in ns.as_dict().items() if k != "config"}
     options["strategy_used"] = chosen

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from cnnlab.errors import ConfigError
+from cnnlab.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from cnnlab.core.errors import DataError
+from cnnlab.core.io import cache_dir
+from cnnlab.core.registry import Registry
 from cnnlab.data import glyphs, sources
-from cnnlab.errors import DataError
-from cnnlab.registry import Registry
 
 EMBEDDED = Path(__file__).parent / "embedded" / "fashion-mnist-subset.npz"
 FASHION_CLASSES = [
@@ -140,10 +141,6 @@ DATASETS.register("glyphs", help="letters A-J from the installed fonts, randomly
         generate=glyphs.glyph_arrays,
     )
 )
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("CNNLAB_CACHE", Path.home() / ".cache" / "cnnlab"))
 
 
 def search_dirs(root: str | Path | None = None) -> list[Path]:

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnnlab.errors import DataError
+from cnnlab.core.errors import DataError
 
 if TYPE_CHECKING:
     from cnnlab.data.datasets import ImageData

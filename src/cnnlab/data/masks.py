@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from cnnlab.core.errors import DataError
 from cnnlab.data.scenes import SegData
-from cnnlab.errors import DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 MASK_SUFFIXES = (".png",)  # JPEG compression would blur label values

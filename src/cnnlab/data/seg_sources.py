@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cnnlab.core.errors import DataError
 from cnnlab.data.scenes import SegData
-from cnnlab.errors import DataError
 
 GENERATED = ("fashion-scenes", "volumes")
 DEFAULT_SIZE = {"fashion-scenes": 64, "volumes": 48}

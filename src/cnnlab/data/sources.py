@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnlab.errors import DataError
+from cnnlab.core.errors import DataError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 IDX_STEMS = {

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.nn.modules.conv import _ConvNd
 
-from cnnlab.errors import ModelError
+from cnnlab.core.errors import ModelError
 
 WHOLE = "whole"  # the state of a unit that sees the entire input
 _POINTWISE_MODULES = {

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnnlab.errors import ConfigError, DataError
-from cnnlab.registry import Registry
+from cnnlab.core.errors import ConfigError, DataError
+from cnnlab.core.registry import Registry
 
 MAX_KERNEL = 15  # a larger custom kernel is almost always a file that is not a kernel
 

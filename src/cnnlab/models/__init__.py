@@ -8,7 +8,8 @@ from typing import Any
 
 from torch import nn
 
-from cnnlab.errors import ModelError
+from cnnlab.core.errors import ModelError
+from cnnlab.core.registry import Registry
 from cnnlab.models.base import Classifier
 from cnnlab.models.cnn import (
     BNCNN,
@@ -21,7 +22,6 @@ from cnnlab.models.cnn import (
 )
 from cnnlab.models.mlp import MLP, MLPConfig
 from cnnlab.models.resnet import ResNet, ResNetConfig
-from cnnlab.registry import Registry
 
 MODELS = Registry("model", ModelError)
 MODELS.register("mlp", MLPConfig, "multilayer perceptron on the flattened image")(MLP)
@@ -44,7 +44,7 @@ TASK_MODELS: dict[str, Registry] = {"classify": MODELS}
 _TASK_MODULES = {
     "autoencode": "cnnlab.models.autoencoder",
     "segment": "cnnlab.models.unet",
-    "transfer": "cnnlab.transfer.saved",
+    "transfer": "cnnlab.tasks.transfer.saved",
 }
 
 
@@ -69,6 +69,37 @@ def create_task_model(
     registry = task_models(task)
     cfg = model_config(name, registry=registry, **config)
     return registry.build(name, in_channels, out_channels, tuple(input_size), cfg)
+
+
+def build_for_input(
+    task: str,
+    name: str,
+    input_shape: tuple[int, ...],
+    out_channels: int,
+    model_args: dict[str, Any],
+) -> nn.Module:
+    """Build model `name` of `task` for inputs of `input_shape` (C, *spatial) and try it on
+    two zero inputs, so a model that cannot take this size fails now, in one line, rather
+    than in the first step. Returns the model in train mode."""
+    import torch
+
+    c, size = input_shape[0], tuple(input_shape[1:])
+    shape = "x".join(str(v) for v in input_shape)
+    kind = "images" if len(input_shape) == 3 else "volumes"
+    try:
+        model = create_task_model(task, name, c, out_channels, size, **model_args)
+    except (ValueError, TypeError) as exc:
+        raise ModelError(f"model {name!r} cannot be built for {shape} {kind}: {exc}") from None
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(2, *input_shape))
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise ModelError(
+            f"model {name!r} does not fit {shape} {kind} ({first}); choose another "
+            "model or --image_size"
+        ) from None
+    return model.train()
 
 
 def model_config(name: str, registry: Registry | None = None, **overrides: Any) -> Any:
@@ -115,6 +146,7 @@ def list_models(
 
 __all__ = [
     "MODELS",
+    "build_for_input",
     "Classifier",
     "count_parameters",
     "TASK_MODELS",

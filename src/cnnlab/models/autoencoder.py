@@ -29,9 +29,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlab.errors import ModelError
+from cnnlab.core.errors import ModelError
+from cnnlab.core.registry import Registry
 from cnnlab.models.base import check_positive
-from cnnlab.registry import Registry
 
 AUTOENCODERS = Registry("autoencoder model", ModelError)
 UPSAMPLE_MODES = ("nearest", "bilinear")

@@ -16,10 +16,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlab.errors import ModelError
+from cnnlab.core.errors import ModelError
+from cnnlab.core.registry import Registry
 from cnnlab.models.base import check_positive
 from cnnlab.nn.blocks import DoubleConv, conv_nd, pool_nd
-from cnnlab.registry import Registry
 
 SEGMENTERS = Registry("segmentation model", ModelError)
 

@@ -14,8 +14,8 @@ import math
 import torch
 from torch import nn
 
-from cnnlab.errors import ConfigError
-from cnnlab.registry import Registry
+from cnnlab.core.errors import ConfigError
+from cnnlab.core.registry import Registry
 
 INITS = Registry("init scheme", ConfigError)
 LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d,

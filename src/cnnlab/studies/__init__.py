@@ -1,5 +1,5 @@
 """The lecture's experiments: each returns a result dataclass; figures only read it."""
 
-from cnnlab.registry import Registry
+from cnnlab.core.registry import Registry
 
 STUDIES = Registry("study")

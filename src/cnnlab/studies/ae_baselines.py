@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torchvision.transforms.v2 import functional as TF
 
-from cnnlab.train.autoencode import psnr, ssim, to_unit
+from cnnlab.tasks.autoencode.metrics import psnr, ssim, to_unit
 
 JPEG_QUALITIES = (1, 95)  # Pillow's useful range; above 95 the files grow for nothing
 

@@ -30,7 +30,7 @@ from cnnlab.studies.autoencoder import (
     trim,
     uint8_list,
 )
-from cnnlab.train.autoencode import to_unit
+from cnnlab.tasks.autoencode.metrics import to_unit
 
 DECODERS = {  # decoder name -> (model, model_args)
     "transpose": ("ae-conv", {}),

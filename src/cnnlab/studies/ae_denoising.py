@@ -25,7 +25,7 @@ from cnnlab.studies.autoencoder import (
     trim,
     uint8_list,
 )
-from cnnlab.train.autoencode import psnr, to_unit
+from cnnlab.tasks.autoencode.metrics import psnr, to_unit
 
 # ---- denoising -----------------------------------------------------------------------------
 
@@ -158,11 +158,9 @@ def _train_denoiser(
 ) -> tuple[nn.Module, str, float]:
     """A denoising autoencoder trained on `noise` (levels mixed per image) on the task loop
     that `cnnlab autoencode` uses; its run folder is measured at the highest level."""
-    from cnnlab.models import create_task_model
-    from cnnlab.train import runs
-    from cnnlab.train.autoencode import AutoencodeTask
-    from cnnlab.train.autoencode_run import TASK, AutoencodeConfig, write_ae_results
-    from cnnlab.train.task_loop import LoopConfig, fit
+    from cnnlab.engine.loop import LoopConfig, fit
+    from cnnlab.tasks.autoencode.config import AutoencodeConfig
+    from cnnlab.tasks.autoencode.task import AutoencodeTask
 
     top = f"{noise.kind}:{max(noise.levels):g}"  # config.yaml holds one spec: the hardest level
     ae = AutoencodeConfig(
@@ -170,24 +168,11 @@ def _train_denoiser(
         epochs=cfg.epochs, batch_size=cfg.batch_size, seed=cfg.seed, progress=False,
         runs_dir=str(Path(cfg.out) / "runs"), name=f"dae-{noise.kind}",
     )  # fmt: skip
-    kwargs = ae.model_kwargs()
-    c, h, w = data.input_shape
-    torch.manual_seed(cfg.seed)
-    model = create_task_model(TASK, cfg.model, c, c, (h, w), **kwargs)
-    meta = runs.ModelMeta(
-        model=cfg.model, config=kwargs, in_channels=c, num_classes=c, input_size=(h, w),
-        classes=[], mean=(0.0,) * c, std=(1.0,) * c, data=data.source, task=TASK,
-        extra={"noise": str(noise)},
-    )  # fmt: skip
-    task = AutoencodeTask(data.train_x, data.val_x, cfg.batch_size, noise, cfg.seed)  # type: ignore[arg-type]
-    folder = runs.new_run_folder(ae.runs_dir, ae.name or "dae")
-    runs.write_config(folder, ae.to_dict())
-    res = fit(model, task, LoopConfig.from_config(ae), folder, meta, console=QUIET)
-    best, _ = runs.load_model(folder)
     top_noise = Noise(noise.kind, max(noise.levels))
-    write_ae_results(
-        folder, best, data, ae, top_noise, res.history, res.best_epoch, res.train_time_s
-    )
+    task = AutoencodeTask(ae, data, train_noise=noise, test_noise=top_noise,
+                          meta_extra={"noise": str(noise)})  # fmt: skip
+    res = fit(task, LoopConfig.from_config(ae), runs_dir=ae.runs_dir, console=QUIET)
+    best, folder = res.model, res.folder
     return best.eval(), str(folder), res.train_time_s
 
 

@@ -27,7 +27,7 @@ from cnnlab.studies.autoencoder import (
     train_ae,
     trim,
 )
-from cnnlab.train.autoencode import to_unit
+from cnnlab.tasks.autoencode.metrics import to_unit
 
 LBFGS_STEPS = 100
 FEATURES = ("autoencoder code", "raw pixels", "random encoder")

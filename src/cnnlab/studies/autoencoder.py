@@ -27,7 +27,7 @@ from cnnlab.studies.ae_baselines import (
     latent_bytes,
     quantize_latent,
 )
-from cnnlab.train.autoencode import psnr, ssim, to_unit
+from cnnlab.tasks.autoencode.metrics import psnr, ssim, to_unit
 
 STRIP = 8  # images in each example strip
 JPEG_GRID = (250, 300, 400, 500, 600, 800)  # extra budgets that draw the JPEG curve (bytes)
@@ -82,7 +82,7 @@ def train_ae(
     cfg: Any, data: ImageData, name: str, model: str, latent: int | None, **extra: Any
 ) -> tuple[nn.Module, str, float]:
     """Train one autoencoder into OUT/runs/NAME. Returns (best model, run folder, seconds)."""
-    from cnnlab.train.autoencode_run import autoencode
+    from cnnlab.tasks.autoencode.run import autoencode
 
     r = autoencode(
         data=data,
@@ -106,7 +106,7 @@ def initial_model(
     """The autoencoder `train_ae` would train, at the initial weights its run starts from
     (the same seed), left untrained."""
     from cnnlab.models import create_task_model
-    from cnnlab.train.autoencode_run import TASK, AutoencodeConfig
+    from cnnlab.tasks.autoencode.config import TASK, AutoencodeConfig
 
     kwargs = AutoencodeConfig(model=model, latent=latent, model_args=model_args).model_kwargs()
     c, h, w = data.input_shape

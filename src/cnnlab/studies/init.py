@@ -23,7 +23,7 @@ from torch import nn
 from cnnlab.data import BatchLoader, ImageData, load_dataset
 from cnnlab.models import create_model
 from cnnlab.nn.init import LAYERS, init_weights, parse_init
-from cnnlab.train.evaluate import predict_logits
+from cnnlab.tasks.classify.evaluate import predict_logits
 
 DEFAULT_SCHEMES = (
     "zeros,ones,uniform,uniform-rule,normal,normal-rule,truncated-normal,"

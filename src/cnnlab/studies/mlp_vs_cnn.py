@@ -15,8 +15,8 @@ from rich.console import Console
 
 from cnnlab.data import ImageData, load_dataset, rotate_batch, shift_batch
 from cnnlab.models import count_parameters
-from cnnlab.train.api import train
-from cnnlab.train.evaluate import evaluate
+from cnnlab.tasks.classify.api import train
+from cnnlab.tasks.classify.evaluate import evaluate
 
 
 @dataclass(frozen=True)

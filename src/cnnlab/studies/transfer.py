@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from cnnlab.core.errors import ConfigError
 from cnnlab.data import ImageData, load_dataset
-from cnnlab.errors import ConfigError
-from cnnlab.transfer.guide import GUIDE, SIMILAR_BELOW, SMALL_BELOW, diagnose
-from cnnlab.transfer.strategies import STRATEGIES, select_classes, train_transfer
+from cnnlab.tasks.transfer.guide import GUIDE, SIMILAR_BELOW, SMALL_BELOW, diagnose
+from cnnlab.tasks.transfer.strategies import STRATEGIES, select_classes, train_transfer
 
 QUADRANTS = ("small + similar", "small + different", "large + similar", "large + different")
 
@@ -202,7 +202,7 @@ def per_class_subset(data: ImageData, per_class: int, seed: int) -> ImageData:
 def _train_backbone(cfg: TransferStudyConfig, source: ImageData) -> tuple[Path, float]:
     from rich.console import Console
 
-    from cnnlab.train.api import train
+    from cnnlab.tasks.classify.api import train
 
     res = train(
         data=source, model=cfg.backbone_model, epochs=cfg.backbone_epochs, runs_dir=cfg.out,
@@ -222,7 +222,7 @@ def run(
     `data` and `different` replace loading cfg.data and cfg.different (tests pass tiny sets).
     Shapes: images (N, C, H, W) uint8; the different target is adapted to the backbone.
     """
-    from cnnlab.transfer.backbones import load_backbone
+    from cnnlab.tasks.transfer.backbones import load_backbone
 
     data = data if data is not None else load_dataset(cfg.data, seed=0)
     # every class list is checked before the backbone trains

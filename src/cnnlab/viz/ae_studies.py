@@ -11,11 +11,11 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
+from cnnlab.core.io import atomic_write
 from cnnlab.studies.ae_checkerboard import CheckerboardStudyResult
 from cnnlab.studies.ae_denoising import DenoisingStudyResult
 from cnnlab.studies.ae_features import FEATURES, FeaturesStudyResult
 from cnnlab.studies.autoencoder import CompressionStudyResult
-from cnnlab.train.runs import atomic_write
 from cnnlab.viz.figures import fig_to_png
 from cnnlab.viz.report import Image, Section, Table, write_report
 

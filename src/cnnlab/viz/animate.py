@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from PIL import Image
 
-from cnnlab.train.runs import atomic_write
+from cnnlab.core.io import atomic_write
 from cnnlab.viz.explain import (
     PLANE_NAMES,
     Explanation,

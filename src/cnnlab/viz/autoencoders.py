@@ -19,8 +19,8 @@ from matplotlib.figure import Figure
 from PIL import Image as PILImage
 from torchvision.utils import make_grid
 
-from cnnlab.errors import RunError
-from cnnlab.train.runs import atomic_write
+from cnnlab.core.errors import RunError
+from cnnlab.core.io import atomic_write
 from cnnlab.viz.figures import TRAIN_COLOR, VAL_COLOR, save_figure
 from cnnlab.viz.report import Image, Section, Table, _flatten, _read_json, _read_yaml, write_report
 

@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from cnnlab.train.runs import atomic_write
+from cnnlab.core.io import atomic_write
 
 MISTAKE_COLOR = "#b3261e"
 TRAIN_COLOR = "#1f77b4"

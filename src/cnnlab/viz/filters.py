@@ -13,9 +13,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from cnnlab.errors import DataError
+from cnnlab.core.errors import DataError
+from cnnlab.core.io import atomic_write
 from cnnlab.mechanics.kernels import FilterResult, kernel_labels
-from cnnlab.train.runs import atomic_write
 
 SIGNED_CMAP = "RdBu_r"  # blue < 0 < red, centred on zero
 

@@ -23,9 +23,9 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from torch import nn
 
-from cnnlab.errors import DataError, ModelError
+from cnnlab.core.errors import DataError, ModelError
+from cnnlab.core.io import atomic_write
 from cnnlab.nn.blocks import ConvNormAct
-from cnnlab.train.runs import atomic_write
 
 EXAMPLE = "input-example.png"  # the first test image, saved in figures/ after training
 SIGNED_CMAP = "RdBu_r"  # blue < 0 < red, centred on zero
@@ -321,10 +321,10 @@ def report_parts(folder: Path, per_layer: int = 8) -> tuple[str, list[tuple[str,
     conv layer (an MLP)."""
     from PIL import Image
 
+    from cnnlab.core.errors import CnnlabError
     from cnnlab.data.loader import normalize
-    from cnnlab.errors import CnnlabError
-    from cnnlab.train.predict import _load_file
-    from cnnlab.train.runs import load_model
+    from cnnlab.engine.runs import load_model
+    from cnnlab.tasks.classify.predict import _load_file
     from cnnlab.viz.figures import fig_to_png
 
     folder = Path(folder)

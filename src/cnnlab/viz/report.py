@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 from jinja2 import Environment, PackageLoader
 
-from cnnlab.errors import RunError
-from cnnlab.train.runs import atomic_write
+from cnnlab.core.errors import RunError
+from cnnlab.core.io import atomic_write
 
 TEMPLATE = "report.html.j2"
 RUN_FIGURES = {

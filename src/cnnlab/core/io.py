@@ -1,0 +1,89 @@
+"""Files: atomic writes (a crash never leaves a half-written file where a good one was),
+free names for new files and folders (nothing already written is overwritten), the cache."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def cache_dir() -> Path:
+    """Where generated data, measured settings and downloads are kept: $CNNLAB_CACHE or
+    ~/.cache/cnnlab."""
+    return Path(os.environ.get("CNNLAB_CACHE", Path.home() / ".cache" / "cnnlab"))
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write to a temporary file in the same folder, then rename over `path`: a crash never
+    leaves a half-written file where a good one was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_torch_save(obj: Any, path: Path) -> None:
+    """torch.save through atomic_write."""
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    atomic_write(path, buf.getvalue())
+
+
+def free_name(path: str | Path, taken=None) -> Path:
+    """`path` if it is free, else the first free sibling: NAME-2, NAME-3, ... (for a file,
+    the number goes before the suffix: a-2.png). `taken(path)` says whether a path is in
+    use (default: it exists)."""
+    path = Path(path)
+    taken = taken or Path.exists
+    if not taken(path):
+        return path
+    n = 2
+    while taken(alt := path.with_name(f"{path.stem}-{n}{path.suffix}")):
+        n += 1
+    return alt
+
+
+def free_folder(path: str | Path) -> Path:
+    """`path` if it is absent or an empty folder, else the first free sibling path-2, ...:
+    new output never mixes its files into an old folder's."""
+
+    def used(p: Path) -> bool:
+        return p.exists() and (not p.is_dir() or any(p.iterdir()))
+
+    # folder names keep dots: a study folder "out.v1" becomes "out.v1-2", not "out-2.v1"
+    path = Path(path)
+    if not used(path):
+        return path
+    n = 2
+    while (alt := path.with_name(f"{path.name}-{n}")).exists():
+        n += 1
+    return alt
+
+
+def new_folder(parent: str | Path, name: str) -> Path:
+    """Create and return a fresh folder parent/name (name-2, name-3, ... if taken)."""
+    base = Path(parent)
+    folder, n = base / name, 1
+    while folder.exists():
+        n += 1
+        folder = base / f"{name}-{n}"
+    folder.mkdir(parents=True)
+    return folder

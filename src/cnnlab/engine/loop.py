@@ -1,0 +1,377 @@
+"""The one training loop, on Lightning Fabric (devices, precision, DDP, several machines).
+
+Read it top to bottom: `fit` launches the processes, lets the task read its data and build
+its model, restores a run to resume, then trains epoch after epoch with a one-cycle schedule
+(driven by the step count, or by the clock under a time budget), validates, keeps the best
+model and a resume checkpoint after every epoch, and at the end hands the best model back to
+the task to test and report. What a batch is, the loss and the metrics are the task's
+(engine/task.py); the loop knows nothing of images, masks or text.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+from torch import nn
+
+from cnnlab.core.config import check_ranges
+from cnnlab.core.errors import ConfigError, RunError
+from cnnlab.engine import runs
+from cnnlab.engine.allocator import keep_freed_memory
+from cnnlab.engine.progress import epoch_progress
+from cnnlab.engine.schedule import one_cycle_lr, one_cycle_lr_at_step, resolve_precision
+from cnnlab.engine.task import Context, Task
+from cnnlab.models import count_parameters
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    """The loop's own settings; a task's config carries these fields too.
+
+    Args:
+        epochs: passes over the training split.
+        lr: peak learning rate of the one-cycle schedule.
+        optimizer: adamw or sgd (Nesterov momentum 0.9).
+        weight_decay: decoupled weight decay (AdamW) or L2 (SGD); none on biases and norms.
+        max_time: stop after this many seconds; the schedule follows elapsed time.
+        patience: early stopping after this many epochs without a better monitored value.
+        precision: auto (bf16 only where this CPU trains faster in it), 32 or bf16.
+        progress: show the progress bar.
+        devices: processes (CPU) or GPUs on this node.
+        num_nodes: machines taking part.
+        strategy: auto, ddp, fsdp (Lightning Fabric strategies).
+        accelerator: auto, cpu, cuda.
+    """
+
+    epochs: int = 10
+    lr: float = 3e-3
+    optimizer: str = "adamw"
+    weight_decay: float = 1e-4
+    max_time: float | None = None
+    patience: int | None = None
+    precision: str = "auto"
+    progress: bool = True
+    devices: int = 1
+    num_nodes: int = 1
+    strategy: str = "auto"
+    accelerator: str = "auto"
+
+    def __post_init__(self) -> None:
+        checks = {
+            "epochs": self.epochs >= 1,
+            "lr": self.lr > 0,
+            "weight_decay": self.weight_decay >= 0,
+            "max_time": self.max_time is None or self.max_time > 0,
+            "patience": self.patience is None or self.patience >= 1,
+            "optimizer": self.optimizer in ("adamw", "sgd"),
+            "precision": self.precision in ("auto", "32", "bf16"),
+            "devices": self.devices >= 1,
+            "num_nodes": self.num_nodes >= 1,
+        }
+        check_ranges(self, checks)
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> LoopConfig:
+        """The loop settings of any config object that has (some of) these fields."""
+        names = cls.__dataclass_fields__
+        return cls(**{k: getattr(cfg, k) for k in names if hasattr(cfg, k)})
+
+
+@dataclass
+class FitResult:
+    """What `fit` returns. `model` is the best epoch's model on the first process (the last
+    state elsewhere, or when paused); `test` is the task's test metrics, None when paused."""
+
+    folder: Path
+    model: nn.Module
+    meta: Any
+    history: list[dict[str, float]]
+    best_epoch: int
+    train_time_s: float
+    stopped: str = ""
+    test: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def paused(self) -> bool:
+        return self.stopped == "paused"
+
+
+def make_optimizer(
+    model: nn.Module, cfg: Any, groups: list[dict[str, Any]] | None = None
+) -> torch.optim.Optimizer:
+    """AdamW or SGD; by default no weight decay on biases and norm scales (decaying them only
+    hurts). `groups` (a task's own parameter groups) replace the default split."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if groups is None:
+        groups = [
+            {"params": [p for p in params if p.ndim > 1], "weight_decay": cfg.weight_decay},
+            {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0},
+        ]
+    # fused: one kernel for all parameters, 3x faster than the per-tensor loop on the CPU
+    fused = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True, fused=fused)
+    return torch.optim.AdamW(groups, lr=cfg.lr, fused=fused)
+
+
+def make_fabric(cfg: LoopConfig):
+    """A Lightning Fabric for the config's accelerator, devices, nodes, strategy, precision."""
+    from lightning.fabric import Fabric
+
+    # Lightning's info lines ("Using bfloat16 Automatic Mixed Precision") go to stderr; the
+    # run line names the precision, and a bad-input error must stay one line
+    for name in ("lightning", "lightning.fabric", "lightning.pytorch"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    accelerator = cfg.accelerator
+    if accelerator == "auto":
+        accelerator = "cuda" if torch.cuda.is_available() else "cpu"
+    return Fabric(
+        accelerator=accelerator,
+        devices=cfg.devices,
+        num_nodes=cfg.num_nodes,
+        strategy=cfg.strategy,
+        precision=resolve_precision(cfg.precision, accelerator),  # type: ignore[arg-type]
+    )
+
+
+def fit(
+    task: Task,
+    cfg: LoopConfig,
+    *,
+    runs_dir: str | Path = "runs",
+    resume: str | Path | None = None,
+    console: Console | None = None,
+    stop_after: int | None = None,
+    on_step: Any = None,
+) -> FitResult:
+    """Train `task`'s model into a run folder and keep it up to date after every epoch.
+
+    A new run gets runs_dir/<task.run_name> (name-2, ... if taken) with config.yaml from
+    task.cfg; `resume` continues the run folder RUN from its state.pt. `stop_after` pauses after
+    that many epochs of this call; `on_step(step, loss)` is called after every training step
+    (a study's per-step curve). A new run that fails before its first epoch ends is removed.
+    """
+    keep_freed_memory()  # measured: 8-17 % faster CPU steps (engine/allocator.py)
+    console = console or Console(soft_wrap=True)
+    fabric = make_fabric(cfg)
+    fabric.launch()
+    if fabric.device.type == "cpu" and fabric.world_size > 1:
+        torch.set_num_threads(max(1, (os.cpu_count() or 2) // cfg.devices))
+
+    def log(msg: str) -> None:
+        if fabric.is_global_zero:
+            console.print(msg, highlight=False)
+
+    ctx = Context(fabric.global_rank, fabric.world_size, fabric.device, log=log)
+    task.setup(ctx)
+    model = task.build_model()
+    ctx.channels_last = task.channels_last and fabric.device.type == "cpu" and _uses_conv2d(model)
+    if ctx.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    meta = task.meta(model)
+    opt = make_optimizer(model, cfg, task.param_groups(model))
+    state: dict[str, Any] = {"epoch": 0, "step": 0, "history": [], "best": float("inf"),
+                             "best_epoch": 0, "bad_epochs": 0, "elapsed": 0.0}  # fmt: skip
+    if resume is not None:
+        _restore(Path(resume), model, opt, state)
+    model, opt = fabric.setup(model, opt)
+    n_batches = task.num_train_batches()
+    if n_batches == 0:
+        raise ConfigError("the training split gives no batch; lower --batch_size or add data")
+    folder, fresh = _run_folder(fabric, task, runs_dir, resume)
+    tb = runs.tensorboard_writer(folder) if fabric.is_global_zero else None
+    about = task.describe(model)
+    log(f"run: {folder}  model {task.cfg.model} ({count_parameters(model):,} parameters)"
+        f"{', ' + about if about else ''}, precision "
+        f"{resolve_precision(cfg.precision, fabric.device.type)}"
+        f"{_why_precision(cfg, fabric)}")  # fmt: skip
+    stopped, this_call = "", 0
+    clock = time.perf_counter() - state["elapsed"]
+    try:
+        with epoch_progress(console, cfg.progress and fabric.is_global_zero) as progress:
+            for epoch in range(state["epoch"], cfg.epochs):
+                row, stopped, speed = _train_epoch(
+                    fabric, task, model, opt, cfg, state, epoch, n_batches, clock, this_call,
+                    progress, on_step)  # fmt: skip
+                if row is None:
+                    break
+                row.update(_validate(fabric, task, model))
+                row["time"] = round(time.perf_counter() - clock, 3)
+                row["img_per_s"] = speed
+                state["history"].append(row)
+                state["epoch"], state["elapsed"] = epoch + 1, time.perf_counter() - clock
+                improved = _score(row) < state["best"]
+                if improved:
+                    state["best"], state["bad_epochs"], state["best_epoch"] = (
+                        _score(row), 0, epoch + 1)  # fmt: skip
+                else:
+                    state["bad_epochs"] += 1
+                if fabric.is_global_zero:
+                    runs.checkpoint(folder, _raw(model), opt, meta, state, improved, tb, row)
+                log(task.epoch_line(row, cfg.epochs))
+                this_call += 1
+                stopped = stopped or _stop_reason(cfg, state, this_call, stop_after)
+                if stopped:
+                    break
+    except BaseException:
+        if fresh and not (folder / "state.pt").exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a run without an epoch leaves nothing
+        raise
+    finally:
+        if tb is not None:
+            tb.close()
+    fabric.barrier()
+    result = FitResult(folder, _raw(model), meta, state["history"], state["best_epoch"],
+                       state["elapsed"], stopped)  # fmt: skip
+    if stopped == "paused" and state["epoch"] < cfg.epochs:
+        log(f"paused after epoch {state['epoch']}; continue with: "
+            f"cnnlab {task.command} --resume {folder}")  # fmt: skip
+        return result
+    if stopped and stopped != "paused":
+        log(stopped)
+    if fabric.is_global_zero:
+        result.model, _ = runs.load_model(folder)
+        if ctx.channels_last:
+            result.model = result.model.to(memory_format=torch.channels_last)
+        result.test = task.finish(folder, result.model, result)
+    fabric.barrier()
+    return result
+
+
+def _train_epoch(fabric, task, model, opt, cfg, state, epoch, n_batches, clock, this_call,
+                 progress, on_step) -> tuple[dict[str, float] | None, str, float]:  # fmt: skip
+    """One pass over this process's training batches; the row of train/ metrics (None when
+    the time budget ended the run before a step of this epoch), the stop reason, images/s."""
+    model.train()
+    total = cfg.epochs * n_batches
+    bar = progress.add_task("", total=n_batches, epoch=f"{epoch + 1}/{cfg.epochs}",
+                            loss=float("nan"), speed=0.0)  # fmt: skip
+    t0, seen, sums, stopped, lr = time.perf_counter(), 0, {}, "", cfg.lr
+    for i, batch in enumerate(task.train_batches(epoch)):
+        elapsed = time.perf_counter() - clock
+        if cfg.max_time:
+            # every call trains at least one step, so a run always has an epoch
+            if elapsed >= cfg.max_time and (seen or this_call):
+                stopped = f"time budget of {cfg.max_time:g} s used"
+                break
+            lr = one_cycle_lr(max(state["step"] / total, elapsed / cfg.max_time), cfg.lr)
+        else:
+            lr = one_cycle_lr_at_step(state["step"], total, cfg.lr)
+        for g in opt.param_groups:
+            g["lr"] = lr * g.get("lr_scale", 1.0)
+        loss, stats = task.step(model, fabric.to_device(batch), "train")
+        opt.zero_grad(set_to_none=True)
+        fabric.backward(loss)
+        opt.step()
+        state["step"] += 1
+        _add(sums, stats)
+        seen += int(stats["n"])
+        if on_step is not None:
+            on_step(state["step"], loss.detach())
+        if i % 10 == 0:
+            speed = seen * fabric.world_size / (time.perf_counter() - t0)
+            progress.update(bar, completed=i + 1, loss=float(loss.detach()), speed=speed)
+    progress.remove_task(bar)
+    if seen == 0:
+        return None, stopped, 0.0
+    speed = round(seen * fabric.world_size / (time.perf_counter() - t0), 1)
+    row: dict[str, float] = {"epoch": epoch + 1}
+    row.update(task.summarize("train", _all_sum(fabric, sums)))
+    row["lr"] = lr
+    return row, stopped, speed
+
+
+@torch.no_grad()
+def _validate(fabric, task: Task, model: nn.Module) -> dict[str, float]:
+    """val/ metrics over every process's validation batches ({} without a validation split)."""
+    raw = _raw(model).eval()  # not DDP's forward: no collective per validation batch
+    sums: dict[str, torch.Tensor] = {}
+    with fabric.autocast():
+        for batch in task.val_batches():
+            _add(sums, task.step(raw, fabric.to_device(batch), "val")[1])
+    model.train()
+    sums = _all_sum(fabric, sums)
+    return task.summarize("val", sums) if sums else {}
+
+
+def _add(sums: dict[str, Any], stats: dict[str, Any]) -> None:
+    for k, v in stats.items():
+        v = v.detach() if isinstance(v, torch.Tensor) else torch.tensor(float(v))
+        sums[k] = sums[k] + v if k in sums else v.clone()
+
+
+def _all_sum(fabric, sums: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The per-key sum over every process (a process may have no batch, and so no keys)."""
+    local = {k: v.detach().float().cpu() for k, v in sums.items()}
+    if fabric.world_size == 1:
+        return local
+    import torch.distributed as dist
+
+    gathered: list[Any] = [None] * fabric.world_size
+    dist.all_gather_object(gathered, local)
+    out: dict[str, torch.Tensor] = {}
+    for part in gathered:
+        for k, v in part.items():
+            out[k] = out[k] + v if k in out else v
+    return out
+
+
+def _score(row: dict[str, float]) -> float:
+    return row.get("val/loss", row.get("train/loss", float("inf")))
+
+
+def _stop_reason(cfg: LoopConfig, state: dict[str, Any], this_call: int, stop_after) -> str:
+    if cfg.patience and state["bad_epochs"] >= cfg.patience:
+        return f"early stop: val/loss did not improve for {cfg.patience} epochs"
+    if stop_after is not None and this_call >= stop_after:
+        return "paused"
+    return ""
+
+
+def _restore(folder: Path, model: nn.Module, opt, state: dict[str, Any]) -> None:
+    saved = runs.load_state(folder)
+    try:
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+    except (RuntimeError, ValueError, KeyError) as exc:
+        msg = str(exc).strip().splitlines()[0][:120]
+        raise RunError(f"{folder}/state.pt does not fit this model ({msg})") from None
+    torch.set_rng_state(saved["rng"])
+    state.update({k: saved[k] for k in state if k in saved})
+
+
+def _run_folder(fabric, task: Task, runs_dir, resume) -> tuple[Path, bool]:
+    """The run folder (made by the first process, then shared) and whether it is new; its
+    config.yaml is written now, so a resumed run's config says what it runs to."""
+    folder: Path | None = Path(resume) if resume is not None else None
+    if fabric.is_global_zero:
+        if folder is None:
+            folder = runs.new_run_folder(runs_dir, task.run_name)
+        runs.write_config(folder, task.cfg.to_dict())
+    return Path(fabric.broadcast(str(folder))), resume is None and fabric.is_global_zero
+
+
+def _raw(model: nn.Module) -> nn.Module:
+    """The user's module inside Fabric's (and DDP's) wrappers."""
+    return model.module if hasattr(model, "module") else model
+
+
+def _uses_conv2d(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.Conv2d) for m in model.modules())
+
+
+def _why_precision(cfg: LoopConfig, fabric) -> str:
+    if cfg.precision != "auto" or fabric.device.type != "cpu":
+        return ""
+    from cnnlab.engine.precision import auto_reason
+
+    return f" ({auto_reason()})"

@@ -1,0 +1,129 @@
+"""What the engine asks of a task, and the defaults most tasks keep.
+
+A task owns its data, its model and its numbers; the engine owns the loop. The engine calls,
+in this order: `setup(ctx)` (after the processes are launched: read the data, check the
+options), `build_model()`, `meta(model)`, then per epoch `train_batches(epoch)` with
+`step(model, batch, "train")`, and `val_batches()` with `step(model, batch, "val")`; per-epoch
+sums of the step's statistics (over every process) go through `summarize`; at the end, on the
+first process only, `finish(folder, best_model, result)` tests the best model and writes the
+results, figures and report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+Batch = Any  # what a task's batches are is the task's business: usually (inputs, targets)
+
+
+@dataclass
+class Context:
+    """Where the task runs: its process among `world`, the device, and the memory format the
+    engine chose for image batches (channels-last for convolutions on the CPU)."""
+
+    rank: int = 0
+    world: int = 1
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    channels_last: bool = False
+    log: Callable[[str], None] = print
+
+
+def stride(indices: torch.Tensor, batch_size: int, ctx: Context, drop_last: bool = True):
+    """Split `indices` into batches and give this process every world-th one; every process
+    gets the same number of batches (an unequal count makes DDP wait forever). With
+    drop_last the ragged last batch goes, unless it is the only one (tiny data).
+    Shapes: indices (N,) -> an iterator of (<= batch_size,) index tensors."""
+    n = len(indices)
+    count = n // batch_size if drop_last and n > batch_size else -(-n // batch_size)
+    count -= count % ctx.world
+    for i in range(ctx.rank, count, ctx.world):
+        yield indices[i * batch_size : (i + 1) * batch_size]
+
+
+def num_batches(n: int, batch_size: int, ctx: Context, drop_last: bool = True) -> int:
+    """How many batches `stride` gives this process."""
+    count = n // batch_size if drop_last and n > batch_size else -(-n // batch_size)
+    return (count - count % ctx.world) // ctx.world
+
+
+class Task:
+    """The base of every task: override what your task does differently.
+
+    Attributes every task sets: `name` (the task's key in TASKS and in model.json),
+    `command` (its CLI command, for "continue with: cnnlab COMMAND --resume RUN"), `cfg`
+    (its frozen config dataclass, saved as config.yaml) and `run_name` (the default folder name).
+    """
+
+    name = "task"
+    command = "train"
+    run_name = "run"
+    cfg: Any = None
+    ctx: Context = Context()
+    # whether the task's image batches come channels-last when ctx.channels_last asks for it
+    # (the engine then converts the model too: measured faster for convolutions on the CPU)
+    channels_last = False
+
+    def setup(self, ctx: Context) -> None:
+        """Read the data and check the options; runs in every process after the launch."""
+        self.ctx = ctx
+
+    def build_model(self) -> nn.Module:
+        raise NotImplementedError
+
+    def meta(self, model: nn.Module) -> Any:
+        """The run's ModelMeta: what it takes to rebuild and feed the model."""
+        raise NotImplementedError
+
+    def describe(self, model: nn.Module) -> str:
+        """The end of the run line, e.g. "1000 train / 100 val images"."""
+        return ""
+
+    def param_groups(self, model: nn.Module) -> list[dict[str, Any]] | None:
+        """Optimizer parameter groups (each may carry its own "lr"), or None for the engine's
+        default: every trainable parameter, no weight decay on biases and norms."""
+        return None
+
+    def num_train_batches(self) -> int:
+        raise NotImplementedError
+
+    def train_batches(self, epoch: int) -> Iterator[Batch]:
+        """This process's batches of `epoch`; the order depends only on (seed, epoch), so a
+        resumed run sees exactly the batches of an uninterrupted one."""
+        raise NotImplementedError
+
+    def val_batches(self) -> Iterator[Batch]:
+        """This process's validation batches (none: no val/ metrics, the train loss picks the
+        best epoch)."""
+        return iter(())
+
+    def step(
+        self, model: nn.Module, batch: Batch, stage: str
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The loss to minimize (a mean over the batch) and statistics summed over the batch,
+        with "n" the batch's size: {"n": B, "loss": loss * B, ...}. Stage is train or val."""
+        raise NotImplementedError
+
+    def summarize(self, stage: str, sums: dict[str, torch.Tensor]) -> dict[str, float]:
+        """Epoch metrics named stage/name from the summed statistics of every process; the
+        default divides each sum by n."""
+        n = float(sums.get("n", 0))
+        if n == 0:
+            return {}
+        return {f"{stage}/{k}": float(v) / n for k, v in sums.items() if k != "n"}
+
+    def epoch_line(self, row: dict[str, float], epochs: int) -> str:
+        parts = [f"epoch {int(row['epoch'])}/{epochs}"]
+        parts += [f"{k} {v:.4g}" for k, v in row.items() if "/" in k]
+        parts.append(f"{row['img_per_s']:,.0f} img/s  {row['time']:.1f} s")
+        return "  ".join(parts)
+
+    def finish(self, folder: Path, model: nn.Module, result: Any) -> Any:
+        """Test the best model; write results.json, figures and report.html. Returns the test
+        metrics (first process only)."""
+        return None

@@ -1,0 +1,1 @@
+"""Autoencoders: plain, convolutional, denoising and variational; PSNR and SSIM."""

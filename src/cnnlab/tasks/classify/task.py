@@ -1,0 +1,125 @@
+"""Image classification as an engine task: in-memory batches (augmented on the whole batch),
+cross-entropy with label smoothing, accuracy, and the test report at the end."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnlab.data import Augment, BatchLoader, ImageData, default_augment, load_dataset
+from cnnlab.data.loader import normalize
+from cnnlab.engine import runs
+from cnnlab.engine.task import Context, Task
+from cnnlab.models import MODELS, build_for_input
+from cnnlab.nn.init import init_weights, parse_init
+from cnnlab.tasks.classify.config import TrainConfig
+from cnnlab.tasks.classify.results import write_results
+
+VAL_BATCH = 1000  # validation images per forward pass
+
+
+class ClassifyTask(Task):
+    """One class per image. `data` is an ImageData already in memory, or None to read
+    cfg.data in every process (after the launch)."""
+
+    name = "classify"
+    command = "train"
+    channels_last = True
+
+    def __init__(self, cfg: TrainConfig, data: ImageData | None = None) -> None:
+        self.cfg, self.data = cfg, data
+        self.t_start = time.perf_counter()
+        self._loader: BatchLoader | None = None
+
+    def setup(self, ctx: Context) -> None:
+        super().setup(ctx)
+        cfg = self.cfg
+        MODELS.get(cfg.model)  # an unknown name fails before the data is read
+        if self.data is None:
+            self.data = load_dataset(cfg.data, val_fraction=cfg.val_fraction,
+                                     train_limit=cfg.train_limit, image_size=cfg.image_size,
+                                     seed=cfg.seed)  # fmt: skip
+            ctx.log(f"data: {self.data.source}")
+        self.run_name = cfg.name or f"{cfg.model}-{self.data.name}"
+
+    def build_model(self) -> nn.Module:
+        cfg, data = self.cfg, self.data
+        torch.manual_seed(cfg.seed)
+        model = build_for_input("classify", cfg.model, data.input_shape, data.num_classes,
+                                cfg.model_args)  # fmt: skip
+        # a fresh model already has PyTorch's default weights; re-drawing them would change
+        # the random stream, and with it every earlier run's result
+        if parse_init(cfg.init)[0] != "default":
+            init_weights(model, cfg.init)
+        return model
+
+    def meta(self, model: nn.Module) -> runs.ModelMeta:
+        d = self.data
+        return runs.ModelMeta(model=self.cfg.model, config=dict(self.cfg.model_args),
+                              in_channels=d.input_shape[0], num_classes=d.num_classes,
+                              input_size=tuple(d.input_shape[1:]), classes=list(d.classes),
+                              mean=d.mean, std=d.std, data=d.source)  # fmt: skip
+
+    def describe(self, model: nn.Module) -> str:
+        return f"{len(self.data.train_y)} train / {len(self.data.val_y)} val images"
+
+    def loader(self) -> BatchLoader:
+        if self._loader is None:
+            cfg, d, ctx = self.cfg, self.data, self.ctx
+            augment = Augment.parse(
+                default_augment(cfg.data) if cfg.augment == "auto" else cfg.augment
+            )
+            self._loader = BatchLoader(
+                d.train_x, d.train_y, cfg.batch_size, d.mean, d.std, shuffle=True,
+                augment=augment, seed=cfg.seed, drop_last=len(d.train_y) > cfg.batch_size,
+                rank=ctx.rank, world_size=ctx.world, channels_last=ctx.channels_last,
+            )  # fmt: skip
+        return self._loader
+
+    def num_train_batches(self) -> int:
+        return len(self.loader())
+
+    def train_batches(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        return self.loader().epoch(epoch)
+
+    def val_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        d, ctx = self.data, self.ctx
+        x, y = d.val_x[ctx.rank :: ctx.world], d.val_y[ctx.rank :: ctx.world]
+        for i in range(0, len(y), VAL_BATCH):
+            xb = normalize(x[i : i + VAL_BATCH], d.mean, d.std)
+            if ctx.channels_last:
+                xb = xb.contiguous(memory_format=torch.channels_last)
+            yield xb, y[i : i + VAL_BATCH]
+
+    def step(self, model: nn.Module, batch: Any, stage: str):
+        """Loss and summed statistics of one batch; label smoothing only while training."""
+        x, y = batch
+        logits = model(x).float()
+        smoothing = self.cfg.label_smoothing if stage == "train" else 0.0
+        loss = F.cross_entropy(logits, y, label_smoothing=smoothing)
+        n = len(y)
+        return loss, {"n": n, "loss": loss.detach() * n, "acc": (logits.argmax(1) == y).sum()}
+
+    def epoch_line(self, row: dict[str, float], epochs: int) -> str:
+        parts = [f"epoch {int(row['epoch'])}/{epochs}",
+                 f"train loss {row['train/loss']:.4f} acc {row['train/acc']:.2%}"]  # fmt: skip
+        if "val/loss" in row:
+            parts.append(f"val loss {row['val/loss']:.4f} acc {row['val/acc']:.2%}")
+        parts.append(f"{row['img_per_s']:,.0f} img/s  {row['time']:.1f} s")
+        return "  ".join(parts)
+
+    def finish(self, folder: Path, model: nn.Module, result: Any) -> Any:
+        history = result.history
+        state = {"epoch": int(history[-1]["epoch"]) if history else 0,
+                 "best_epoch": result.best_epoch, "history": history}  # fmt: skip
+        test = write_results(folder, model, self.data, result.meta, state, result.train_time_s,
+                             self.cfg.tta, self.ctx.channels_last)  # fmt: skip
+        self.ctx.log(f"test accuracy {test.accuracy:.2%}  ({time.perf_counter() - self.t_start:.1f}"
+                     f" s)  report: {folder / 'report.html'}")  # fmt: skip
+        return test

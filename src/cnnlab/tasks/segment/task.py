@@ -1,0 +1,123 @@
+"""Segmentation as an engine task: cross-entropy + Dice on (augmented) image-and-mask batches,
+validation loss, mIoU and mean Dice from a confusion matrix summed over every process."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from cnnlab.core.errors import ConfigError
+from cnnlab.data.scenes import SegData
+from cnnlab.engine import runs
+from cnnlab.engine.task import Context, Task, num_batches, stride
+from cnnlab.tasks.segment.config import BATCH, SegmentConfig
+from cnnlab.tasks.segment.metrics import (
+    SegConfusion,
+    augment_batch_2d,
+    dice_ce_loss,
+    flip_horizontal_3d,
+)
+from cnnlab.tasks.segment.predict import normalize_nd
+from cnnlab.tasks.segment.results import write_results
+
+VAL_CHUNK = 16  # validation images (or volumes) per forward pass
+
+
+def load_data(cfg: SegmentConfig) -> SegData:
+    """The data a config names: generated scenes or volumes, or a folder."""
+    from cnnlab.data.seg_sources import load_seg_data
+
+    data = load_seg_data(cfg.data, n_train=cfg.n_train, n_val=cfg.n_val, n_test=cfg.n_test,
+                         size=cfg.size, seed=cfg.seed)  # fmt: skip
+    if cfg.dims is not None and data.spatial_dims != cfg.dims:
+        raise ConfigError(f"dims = {cfg.dims} but {cfg.data} holds {data.spatial_dims}-D data; "
+                          f"use --dims {data.spatial_dims}")  # fmt: skip
+    return data
+
+
+class SegTask(Task):
+    """One class per pixel (or voxel). `data` is a SegData in memory, or None to read cfg.data."""
+
+    name = "segment"
+    command = "segment"
+
+    def __init__(self, cfg: SegmentConfig, data: SegData | None = None) -> None:
+        self.cfg, self.data = cfg, data
+
+    def setup(self, ctx: Context) -> None:
+        super().setup(ctx)
+        cfg = self.cfg
+        if self.data is None:
+            self.data = load_data(cfg)
+        if cfg.dims is not None and self.data.spatial_dims != cfg.dims:
+            raise ConfigError(f"dims = {cfg.dims} but the data are {self.data.spatial_dims}-D")
+        self.batch_size = cfg.batch_size or BATCH[self.data.spatial_dims]
+        self.run_name = cfg.name or f"{cfg.model}-{Path(cfg.data).name}"
+        ctx.log(f"data: {self.data!r}")
+
+    def meta(self, model: nn.Module | None = None) -> runs.ModelMeta:
+        cfg, d = self.cfg, self.data
+        model_args = {"spatial_dims": d.spatial_dims, **cfg.model_args}
+        size = tuple(int(s) for s in d.input_shape[1:])
+        return runs.ModelMeta(
+            cfg.model, model_args, d.input_shape[0], d.num_classes, size,  # type: ignore[arg-type]
+            list(d.classes), d.mean, d.std, data=cfg.data, task="segment",
+            extra={"scaling": "raw" if cfg.data == "volumes" else "percentile"},
+        )  # fmt: skip
+
+    def build_model(self) -> nn.Module:
+        torch.manual_seed(self.cfg.seed)
+        return self.meta().build()
+
+    def num_train_batches(self) -> int:
+        return num_batches(len(self.data.train_y), self.batch_size, self.ctx)
+
+    def train_batches(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        g = torch.Generator().manual_seed(self.cfg.seed * 100_003 + epoch)
+        order = torch.randperm(len(self.data.train_y), generator=g)
+        for idx in stride(order, self.batch_size, self.ctx):
+            x, y = self.data.train_x[idx], self.data.train_y[idx]
+            if self.cfg.augment:
+                x, y = flip_horizontal_3d(x, y, g) if x.dim() == 5 else augment_batch_2d(x, y, g)
+            yield normalize_nd(x, self.data.mean, self.data.std), y
+
+    def val_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        d = self.data
+        for idx in stride(torch.arange(len(d.val_y)), VAL_CHUNK, self.ctx, drop_last=False):
+            yield normalize_nd(d.val_x[idx], d.mean, d.std), d.val_y[idx]
+
+    def step(self, model: nn.Module, batch: Any, stage: str):
+        x, y = batch
+        # float32 loss: softmax and the Dice sums lose too much in bf16
+        logits = model(x).float()
+        loss = dice_ce_loss(logits, y, self.cfg.dice_weight)
+        stats: dict[str, Any] = {"n": len(y), "loss": loss.detach() * len(y)}
+        if stage == "val":
+            acc = SegConfusion(self.data.num_classes)
+            acc.update(logits.argmax(1), y)
+            stats["confusion"] = acc.matrix
+        return loss, stats
+
+    def summarize(self, stage: str, sums: dict[str, torch.Tensor]) -> dict[str, float]:
+        n = float(sums.get("n", 0))
+        if n == 0:
+            return {}
+        row = {f"{stage}/loss": float(sums["loss"]) / n}
+        if "confusion" in sums:
+            acc = SegConfusion(self.data.num_classes)
+            acc.matrix = sums["confusion"].round().to(torch.int64)
+            scores = acc.compute()
+            row.update({f"{stage}/miou": scores.miou, f"{stage}/mdice": scores.mdice})
+        return row
+
+    def finish(self, folder: Path, model: nn.Module, result: Any) -> dict[str, float]:
+        t0 = time.perf_counter()
+        test = write_results(folder, model, self.data, self.cfg, result.history,
+                             result.train_time_s, result.best_epoch)  # fmt: skip
+        self.ctx.log(f"test scored and figures drawn in {time.perf_counter() - t0:.1f} s")
+        return test

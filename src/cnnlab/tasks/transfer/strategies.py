@@ -1,0 +1,352 @@
+"""The four strategies of the lecture's transfer-learning guide, and a compact training loop.
+
+head      small + similar: freeze the whole backbone, train a new classifier on its end features
+early     small + different: cut after an early block, freeze it, classifier on those features
+finetune  large + similar: everything trainable, new head, the backbone at a lower learning rate
+retrain   large + different: the same architecture from fresh weights, new head
+
+Each strategy returns a Transfer: a new model (the backbone is never changed) and the
+parameter groups for the optimizer, which hold only what is trained.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnlab.core.errors import ConfigError, DataError
+from cnnlab.core.registry import Registry
+from cnnlab.data import ImageData
+from cnnlab.models import Classifier
+from cnnlab.tasks.transfer.backbones import Backbone, adapt_input, block_list
+from cnnlab.tasks.transfer.probe import choose_cut, grid_pool
+
+
+class TransferModel(Classifier):
+    """`features` (a whole backbone, or a _Cut of its first blocks) and a new Linear `head`.
+
+    frozen=True keeps `features` in eval mode even while the model trains: a frozen
+    BatchNorm must use its stored running statistics, and must not update them from the new
+    data (train() alone would do both). `freeze_bn` does the same for BatchNorm layers only.
+    """
+
+    def __init__(
+        self,
+        features: nn.Module,
+        num_features: int,
+        num_classes: int,
+        frozen: bool = False,
+        freeze_bn: bool = False,
+    ) -> None:
+        super().__init__()
+        self.features = features
+        self.head = nn.Linear(num_features, num_classes)
+        self.frozen, self.freeze_bn = frozen, freeze_bn
+        if frozen:
+            self.features.requires_grad_(False)
+        self.train()
+
+    def train(self, mode: bool = True) -> TransferModel:
+        super().train(mode)
+        if self.frozen:
+            self.features.eval()
+        elif self.freeze_bn:
+            for m in self.features.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    m.eval()
+        return self
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        if isinstance(self.features, Classifier):  # a whole backbone: its end features
+            return self.features.forward_features(x)  # (B, F)
+        return self.features(x)  # (B, F), e.g. a _Cut
+
+
+class _Cut(nn.Sequential):
+    """Blocks 0..k of a backbone, then pooling: to a grid x grid map, flattened (grid > 0),
+    or a global average (grid = 0). Shapes: (B, C, H, W) -> (B, F)."""
+
+    def __init__(self, *blocks: nn.Module, grid: int = 4) -> None:
+        super().__init__(*blocks)
+        self.grid = grid
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = super().forward(x)  # (B, C_k, H_k, W_k)
+        return grid_pool(h, self.grid) if self.grid else h.mean(dim=(2, 3))
+
+
+@dataclass
+class Transfer:
+    """A model ready to train and the optimizer's parameter groups (each with its `lr`)."""
+
+    model: TransferModel
+    param_groups: list[dict[str, Any]]
+    strategy: str
+    note: str = ""
+    cut: str = ""
+
+
+def _with_head(
+    backbone: Backbone, features: nn.Module, num_classes: int, **kw: Any
+) -> TransferModel:
+    """A TransferModel whose head size comes from a dummy forward of the features."""
+    probe = TransferModel(features, 1, num_classes).eval()  # eval: BN statistics untouched
+    with torch.no_grad():
+        n = probe.forward_features(torch.zeros(2, *backbone.input_shape)).shape[1]  # (2, F)
+    return TransferModel(features, int(n), num_classes, **kw)
+
+
+def _check(num_classes: int, lr: float) -> None:
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be >= 2, got {num_classes}")
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+
+
+STRATEGIES = Registry("strategy", ConfigError)
+
+
+@STRATEGIES.register("head", help="small + similar: frozen backbone, new classifier on its end")
+def head(backbone: Backbone, num_classes: int, lr: float = 1e-3) -> Transfer:
+    """Freeze the whole backbone (weights and BatchNorm statistics); train a new Linear head
+    on its forward_features. Shapes: (B, C, H, W) -> (B, num_classes)."""
+    _check(num_classes, lr)
+    model = _with_head(backbone, backbone.copy(), num_classes, frozen=True)
+    return Transfer(model, [{"params": list(model.head.parameters()), "lr": lr}], "head")
+
+
+def _learned(blocks: list[tuple[str, nn.Module]]) -> list[int]:
+    # blocks without parameters (pool, ReLU) are not cut points of their own
+    learned = [i for i, (_, m) in enumerate(blocks) if any(True for _ in m.parameters())]
+    return learned or list(range(len(blocks)))
+
+
+def _auto_cut(blocks: list[tuple[str, nn.Module]]) -> int:
+    # without target data: the middle learned block, half-way up the feature hierarchy
+    learned = _learned(blocks)
+    return learned[(len(learned) - 1) // 2]
+
+
+def early_candidates(blocks: list[tuple[str, nn.Module]]) -> list[int]:
+    """Where `early` may cut when it chooses: every learned block but the last (cutting after
+    the last one is `head` with another pooling)."""
+    learned = _learned(blocks)
+    return learned[:-1] or learned
+
+
+@STRATEGIES.register("early", help="small + different: frozen early blocks, new classifier")
+def early(
+    backbone: Backbone,
+    num_classes: int,
+    lr: float = 1e-3,
+    cut: str | None = None,
+    grid: int = 4,
+    probe: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> Transfer:
+    """Keep the blocks up to and including `cut`, freeze them, pool their map to a grid x grid
+    map (grid=0: a global average) and train a new Linear head on it.
+
+    `cut` is a block name of backbone.blocks(). When None, it is chosen: with `probe` =
+    (images uint8, labels) of the target's training split, the earlier block whose
+    features a linear probe classifies best (see transfer.probe); without, the middle block
+    that has weights. Shapes: (B, C, H, W) -> (B, num_classes).
+    """
+    _check(num_classes, lr)
+    if grid < 0:
+        raise ValueError(f"grid must be >= 0 (0: global average pooling), got {grid}")
+    blocks = block_list(backbone.copy())
+    names = [n for n, _ in blocks]
+    note = ""
+    if cut in names:
+        k = names.index(cut)
+    elif cut is not None:
+        raise ConfigError(f"unknown cut point {cut!r}; the blocks are: {', '.join(names)}")
+    elif probe is not None:
+        x = adapt_input(probe[0], backbone)
+        found = choose_cut(
+            blocks, early_candidates(blocks), x, probe[1], num_classes, grid=grid or 1
+        )
+        k = names.index(found.chosen)
+        note = "linear probe accuracy per block: " + ", ".join(
+            f"{n} {a:.0%}" for n, a in found.accuracies.items()
+        )
+    else:
+        k = _auto_cut(blocks)
+    features = _Cut(*(m for _, m in blocks[: k + 1]), grid=grid)
+    model = _with_head(backbone, features, num_classes, frozen=True)
+    params = [{"params": list(model.head.parameters()), "lr": lr}]
+    return Transfer(model, params, "early", note=note, cut=names[k])
+
+
+@STRATEGIES.register("finetune", help="large + similar: all layers, backbone at a lower lr")
+def finetune(
+    backbone: Backbone,
+    num_classes: int,
+    lr: float = 1e-3,
+    backbone_lr_factor: float = 0.1,
+    freeze_bn: bool = False,
+) -> Transfer:
+    """Everything trainable from the pretrained weights, a new head at `lr` and the backbone
+    at lr * backbone_lr_factor, so the head learns before it can wreck the features.
+
+    BatchNorm stays trainable and updates its statistics (the target data decides them);
+    with very small batches or data those statistics are noisy: freeze_bn=True keeps them.
+    Shapes: (B, C, H, W) -> (B, num_classes).
+    """
+    _check(num_classes, lr)
+    if not 0 < backbone_lr_factor <= 1:
+        raise ValueError(f"backbone_lr_factor must be in (0, 1], got {backbone_lr_factor}")
+    model = _with_head(backbone, backbone.copy(), num_classes, freeze_bn=freeze_bn)
+    # the backbone's own head is unused by forward_features: it stays out of the optimizer
+    body = [p for n, p in model.features.named_parameters() if not n.startswith("head.")]
+    groups = [
+        {"params": body, "lr": lr * backbone_lr_factor, "name": "backbone"},
+        {"params": list(model.head.parameters()), "lr": lr, "name": "head"},
+    ]
+    return Transfer(model, groups, "finetune")
+
+
+@STRATEGIES.register("retrain", help="large + different: same architecture, fresh weights")
+def retrain(backbone: Backbone, num_classes: int, lr: float = 1e-3) -> Transfer:
+    """The backbone's architecture with every layer re-initialized (each module's
+    reset_parameters: PyTorch's default init, BatchNorm statistics cleared) and a new head.
+    Shapes: (B, C, H, W) -> (B, num_classes)."""
+    _check(num_classes, lr)
+    body = backbone.copy()
+    for m in body.modules():
+        if hasattr(m, "reset_parameters"):
+            m.reset_parameters()
+    model = _with_head(backbone, body, num_classes)
+    params = [p for n, p in model.named_parameters() if not n.startswith("features.head.")]
+    return Transfer(model, [{"params": params, "lr": lr}], "retrain")
+
+
+def build_strategy(name: str, backbone: Backbone, num_classes: int, **kw: Any) -> Transfer:
+    """STRATEGIES[name](backbone, num_classes, **kw); an unknown name lists the known ones."""
+    return STRATEGIES.build(name, backbone, num_classes, **kw)
+
+
+def select_classes(data: ImageData, classes: list[int] | list[str]) -> ImageData:
+    """The images of `classes` (indices or names) only, relabelled 0..k-1 in the given order;
+    mean/std are measured again on the kept training images. Shapes: as `data`."""
+    idx = [
+        data.classes.index(c) if isinstance(c, str) and c in data.classes else c for c in classes
+    ]
+    bad = [c for c in idx if not isinstance(c, int) or not 0 <= c < data.num_classes]
+    if bad or not idx or len(set(idx)) != len(idx):
+        raise ValueError(
+            f"classes must be distinct indices 0-{data.num_classes - 1} or names of "
+            f"{data.name}'s classes, got {list(classes)}"
+        )
+    table = torch.full((data.num_classes,), -1, dtype=torch.long)
+    table[torch.tensor(idx)] = torch.arange(len(idx))
+
+    def take(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        keep = table[y] >= 0
+        return x[keep], table[y[keep]]
+
+    (tx, ty), (vx, vy), (sx, sy) = (
+        take(data.train_x, data.train_y), take(data.val_x, data.val_y),
+        take(data.test_x, data.test_y),
+    )  # fmt: skip
+    missing = [data.classes[c] for i, c in enumerate(idx) if not (ty == i).any()]
+    if missing:
+        raise DataError(f"no training images of class(es) {', '.join(missing)} in {data.name}")
+    pixels = tx.float().div(255)
+    return ImageData(
+        name=f"{data.name}-c{'-'.join(str(c) for c in idx)}",
+        classes=[data.classes[c] for c in idx],
+        train_x=tx, train_y=ty, val_x=vx, val_y=vy, test_x=sx, test_y=sy,
+        source=f"{data.source}, classes {', '.join(data.classes[c] for c in idx)}",
+        origin=data.origin,
+        mean=tuple(round(v, 4) for v in pixels.mean(dim=(0, 2, 3)).tolist()),
+        std=tuple(round(v, 4) for v in pixels.std(dim=(0, 2, 3)).clamp_min(1e-3).tolist()),
+    )  # fmt: skip
+
+
+@dataclass
+class TransferResult:
+    """Test accuracy, training seconds and the trained model of one strategy."""
+
+    strategy: str
+    accuracy: float
+    train_time_s: float
+    model: TransferModel
+    cut: str = ""
+    history: list[float] = field(default_factory=list)  # mean training loss per epoch
+    note: str = ""  # how the strategy chose, e.g. early's probe accuracies
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, backbone: Backbone, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Share of correct predictions, in batches of 256. Shapes: x (N, C, H, W) uint8, y (N,)."""
+    model.eval()
+    correct = 0
+    for i in range(0, len(y), 256):
+        logits = model(adapt_input(x[i : i + 256], backbone))
+        correct += int((logits.argmax(1) == y[i : i + 256]).sum())
+    return correct / max(1, len(y))
+
+
+def train_transfer(
+    backbone: Backbone,
+    data: ImageData,
+    strategy: str = "head",
+    *,
+    epochs: int = 3,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    seed: int = 0,
+    optimizer: str = "adam",
+    label_smoothing: float = 0.1,
+    **strategy_args: Any,
+) -> TransferResult:
+    """Build `strategy` on `backbone` for `data` and train it; returns test accuracy.
+
+    A compact loop rather than cnnlab's Trainer, which builds its model from a config and
+    has no place for a prebuilt model with per-group learning rates. No augmentation.
+    Shapes: data images (N, C, H, W) uint8, adapted to backbone.input_shape per batch.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+    torch.manual_seed(seed)  # the new head's initial weights
+    if strategy == "early" and strategy_args.get("cut") is None:
+        # the cut is chosen by linear probes on the training split (never the test split)
+        strategy_args.setdefault("probe", (data.train_x, data.train_y))
+    t = build_strategy(strategy, backbone, data.num_classes, lr=lr, **strategy_args)
+    model = t.model
+    if optimizer == "adam":
+        opt: torch.optim.Optimizer = torch.optim.Adam(t.param_groups)
+    else:
+        opt = torch.optim.SGD(t.param_groups, momentum=0.9)
+    gen = torch.Generator().manual_seed(seed)
+    n, history = len(data.train_y), []
+    start = time.perf_counter()
+    for _ in range(epochs):
+        model.train()
+        order, total = torch.randperm(n, generator=gen), 0.0
+        steps = max(1, n // batch_size)  # drop the last partial batch (BatchNorm needs > 1)
+        for i in range(steps):
+            sel = order[i * batch_size : (i + 1) * batch_size]
+            loss = F.cross_entropy(
+                model(adapt_input(data.train_x[sel], backbone)),
+                data.train_y[sel],
+                label_smoothing=label_smoothing,
+            )
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += float(loss.detach())
+        history.append(total / steps)
+    seconds = time.perf_counter() - start
+    acc = accuracy(model, backbone, data.test_x, data.test_y)
+    return TransferResult(t.strategy, acc, seconds, model, t.cut, history, t.note)
