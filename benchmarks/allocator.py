@@ -79,7 +79,9 @@ def main() -> None:
     ap.add_argument("--one", choices=["cnnlab", "tutorial"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        import cnnlab  # noqa: F401  (applies the allocator setting unless CNNLAB_MALLOC=system)
+        from cnnlab.engine.allocator import keep_freed_memory
+
+        keep_freed_memory()  # what engine.fit does first (a no-op with CNNLAB_MALLOC=system)
 
         print(json.dumps(one(args.one)))
         return

@@ -18,6 +18,7 @@ from rich.console import Console
 
 import cnnlab
 from cnnlab.data import Augment, BatchLoader, default_augment
+from cnnlab.engine.allocator import keep_freed_memory
 from cnnlab.engine.loop import make_optimizer
 from cnnlab.engine.schedule import one_cycle_lr, resolve_precision
 from cnnlab.models import create_model
@@ -72,6 +73,7 @@ def main() -> None:
     ap.add_argument("--model", default="cnn-bn")
     ap.add_argument("--train_limit", type=int, default=None)
     args = ap.parse_args()
+    keep_freed_memory()  # both loops in this process share the allocator setting fit applies
     import tempfile
 
     data = cnnlab.load_dataset("fashion-mnist", val_fraction=0.0, train_limit=args.train_limit)

@@ -17,9 +17,9 @@ GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
 
 STEPS = """
 import json, resource, torch
-import cnnlab
 from cnnlab.engine.allocator import keep_freed_memory
 from cnnlab.models import create_model
+applied = keep_freed_memory()  # what engine.fit does first
 torch.manual_seed(0)
 model = create_model("cnn-bn", 1, 10, (28, 28))
 opt = torch.optim.SGD(model.parameters(), lr=0.01)
@@ -31,7 +31,7 @@ for _ in range(10): step()  # the heap grows to its working size in the first st
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(20): step()
 faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-print(json.dumps({"applied": keep_freed_memory(), "faults": faults}))
+print(json.dumps({"applied": applied, "faults": faults}))
 """
 
 
@@ -59,3 +59,10 @@ def test_applied_once_and_cached(monkeypatch):
     assert allocator.keep_freed_memory() is False
     monkeypatch.delenv("CNNLAB_MALLOC")
     assert allocator.keep_freed_memory() is False  # the first answer stands for the process
+
+
+def test_importing_cnnlab_leaves_malloc_alone():
+    code = "import cnnlab, cnnlab.cli, cnnlab.engine.allocator as a; print(a._applied)"
+    out = subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.PIPE,
+                         text=True, env={**os.environ, "CNNLAB_MALLOC": ""}).stdout  # fmt: skip
+    assert out.strip().splitlines()[-1] == "None"  # nothing applied until training starts

@@ -1,11 +1,5 @@
 """cnnlab: a lecture on convolutional neural networks as working, measured software."""
 
-from cnnlab.engine.allocator import keep_freed_memory
-
-keep_freed_memory()  # faster CPU training steps; see cnnlab/engine/allocator.py
-
-# ruff: noqa: E402
-
 from cnnlab.core.errors import CnnlabError
 from cnnlab.data import ImageData, load_dataset
 from cnnlab.models import create_model, list_models

@@ -7,8 +7,10 @@ zero-filled pages. Raising the two thresholds keeps those blocks in the heap for
 Measured on 2 cores (docs/benchmarks.md, "Memory allocator"): cnn-bn training steps 8-17 %
 faster, page faults per epoch from hundreds of thousands to under 1,000, peak memory unchanged.
 
-`import cnnlab` applies it once. Set CNNLAB_MALLOC=system before the import to keep glibc's
-defaults (the benchmark does, to measure the difference).
+The engine applies it once per process when training starts (`engine.loop.fit`): it is a
+choice of the training engine, not a side effect of `import cnnlab`, so a program that only
+imports the library keeps its own malloc settings. Set CNNLAB_MALLOC=system to keep glibc's
+defaults while training too (the benchmark does, to measure the difference).
 """
 
 from __future__ import annotations
