@@ -275,6 +275,29 @@ def test_train_pause_and_resume(image_folder: Path, tmp_path: Path, capsys):
     assert sorted(p.name for p in runs.iterdir()) == ["r"]  # no second folder
 
 
+@pytest.mark.parametrize("command", ["train", "autoencode", "segment"])
+def test_resume_honours_typed_resumable_options_and_refuses_the_rest(command, tmp_path, capsys):
+    """Every task command shares one --resume: --max_time and --epochs typed now reach the run
+    (and its config.yaml); an option the run's config fixes is refused in one line."""
+    run = tmp_path / "r"
+    run.mkdir()
+    rc, _, err = cli(capsys, command, "--resume", run, "--lr", "0.1")
+    assert rc == 2 and "--lr cannot change on --resume" in err and len(err.splitlines()) == 1
+
+
+def test_resume_with_max_time_is_honoured(image_folder, tmp_path, capsys, quiet):
+    import cnnlab
+
+    r = cnnlab.train(data=str(image_folder), model="mlp", epochs=2, batch_size=16, stop_after=1,
+                     runs_dir=str(tmp_path), progress=False, console=quiet)  # fmt: skip
+    rc, _, err = cli(capsys, "train", "--resume", r.run_dir, "--max_time", "60", "--epochs", "3",
+                     "--progress", "false")  # fmt: skip
+    assert rc == 0, err
+    cfg = yaml.safe_load((r.run_dir / "config.yaml").read_text())
+    assert cfg["max_time"] == 60 and cfg["epochs"] == 3  # the config says what the run ran to
+    assert len((r.run_dir / "metrics.csv").read_text().splitlines()) == 1 + 3
+
+
 def test_resume_can_extend_to_the_default_epoch_count(image_folder, tmp_path, capsys, quiet):
     import cnnlab
 

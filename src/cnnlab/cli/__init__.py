@@ -19,15 +19,14 @@ from cnnlab.cli import (
     explain,
     info,
     runs,
-    segment,
     show,
     study,
     summary,
-    train,
+    tasks,
     transfer,
 )
 
-GROUPS = [train, info, runs, compare, study, show, summary, explain, transfer, autoencode, segment]
+GROUPS = [tasks, info, runs, compare, study, show, summary, explain, transfer, autoencode]
 
 
 def build_parser() -> tuple[ArgumentParser, dict[str, Callable[[Any], int | None]]]:

@@ -3,8 +3,11 @@ with a ValueError naming the argument)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
+
+from cnnlab.core.errors import ConfigError
 
 
 def plain_paths(cfg: Any, names: tuple[str, ...] = ("runs_dir", "data")) -> None:
@@ -20,3 +23,53 @@ def check_ranges(cfg: Any, checks: dict[str, bool]) -> None:
     for name, ok in checks.items():
         if not ok:
             raise ValueError(f"{name} = {getattr(cfg, name)!r} is out of range")
+
+
+def inherit_arg_docs(cls: type) -> type:
+    """Class decorator: append to `cls`'s "Args:" section the entries of its dataclass bases
+    that it does not document itself, so a config that inherits fields (the loop settings)
+    still explains every option in `--help` (jsonargparse reads the class's own docstring)."""
+    from docstring_parser import parse
+
+    own = cls.__doc__ or ""
+    have = {p.arg_name for p in parse(own).params}
+    lines = own.rstrip().splitlines()
+    indent = next(
+        (ln[: len(ln) - len(ln.lstrip())] for ln in lines[1:] if ln.strip() and ":" in ln), "    "
+    )
+    extra = []
+    for base in cls.__mro__[1:]:
+        for p in parse(base.__doc__ or "").params:
+            if p.arg_name not in have and p.arg_name in getattr(cls, "__dataclass_fields__", {}):
+                have.add(p.arg_name)
+                extra.append(f"{indent}{p.arg_name}: {' '.join((p.description or '').split())}")
+    if extra:
+        if not any(ln.strip() == "Args:" for ln in lines):
+            lines += ["", indent[:-4] + "Args:"]
+        cls.__doc__ = "\n".join(lines + extra) + "\n"
+    return cls
+
+
+def make_config(cls: type, config: Any = None, what: str = "", **overrides: Any) -> Any:
+    """An instance of the config dataclass `cls` from a config, a dict (e.g. a saved
+    config.yaml) and keyword overrides. An unknown key or a value out of range is a
+    ConfigError that names it."""
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        base = dataclasses.asdict(config)
+    else:
+        base = dict(config or {})
+    base.update(overrides)
+    unknown = sorted(set(base) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:
+        raise ConfigError(
+            f"unknown {what + ' ' if what else ''}option(s) {', '.join(unknown)}; "
+            f"see {cls.__name__}"
+        )
+    if isinstance(base.get("model_args"), dict):
+        base["model_args"] = dict(base["model_args"])
+    try:
+        return cls(**base)
+    except ConfigError:
+        raise
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None

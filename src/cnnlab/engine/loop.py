@@ -10,19 +10,20 @@ the task to test and report. What a batch is, the loss and the metrics are the t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from rich.console import Console
 from torch import nn
 
-from cnnlab.core.config import check_ranges
+from cnnlab.core.config import check_ranges, make_config, plain_paths
 from cnnlab.core.errors import ConfigError, RunError
 from cnnlab.engine import runs
 from cnnlab.engine.allocator import keep_freed_memory
@@ -34,7 +35,8 @@ from cnnlab.models import count_parameters
 
 @dataclass(frozen=True)
 class LoopConfig:
-    """The loop's own settings; a task's config carries these fields too.
+    """The loop's settings and where its run goes: the base of every task's config (a task's
+    config adds its data and model options, and may change these defaults).
 
     Args:
         epochs: passes over the training split.
@@ -42,29 +44,36 @@ class LoopConfig:
         optimizer: adamw or sgd (Nesterov momentum 0.9).
         weight_decay: decoupled weight decay (AdamW) or L2 (SGD); none on biases and norms.
         max_time: stop after this many seconds; the schedule follows elapsed time.
-        patience: early stopping after this many epochs without a better monitored value.
+        patience: early stopping after this many epochs without a better val/loss.
         precision: auto (bf16 only where this CPU trains faster in it), 32 or bf16.
         progress: show the progress bar.
         devices: processes (CPU) or GPUs on this node.
-        num_nodes: machines taking part.
+        num_nodes: machines taking part (multi-node through Lightning Fabric).
         strategy: auto, ddp, fsdp (Lightning Fabric strategies).
         accelerator: auto, cpu, cuda.
+        seed: seeds the split, the initial weights, the batch order and augmentation.
+        runs_dir: folder that holds run folders.
+        name: run folder name; default <model>-<data> (-2, -3, ... when taken).
     """
 
     epochs: int = 10
     lr: float = 3e-3
-    optimizer: str = "adamw"
+    optimizer: Literal["adamw", "sgd"] = "adamw"
     weight_decay: float = 1e-4
     max_time: float | None = None
     patience: int | None = None
-    precision: str = "auto"
+    precision: Literal["auto", "32", "bf16"] = "auto"
     progress: bool = True
     devices: int = 1
     num_nodes: int = 1
     strategy: str = "auto"
     accelerator: str = "auto"
+    seed: int = 0
+    runs_dir: str = "runs"
+    name: str | None = None
 
     def __post_init__(self) -> None:
+        plain_paths(self)
         checks = {
             "epochs": self.epochs >= 1,
             "lr": self.lr > 0,
@@ -78,11 +87,22 @@ class LoopConfig:
         }
         check_ranges(self, checks)
 
+    def replace(self, **changes: Any) -> Any:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
     @classmethod
     def from_config(cls, cfg: Any) -> LoopConfig:
         """The loop settings of any config object that has (some of) these fields."""
         names = cls.__dataclass_fields__
         return cls(**{k: getattr(cfg, k) for k in names if hasattr(cfg, k)})
+
+
+# what `--resume RUN` may change: how long and where the run goes on, never what it learns
+RESUMABLE = ("epochs", "max_time", "patience", "progress", "precision", "devices", "num_nodes",
+             "strategy", "accelerator")  # fmt: skip
 
 
 @dataclass
@@ -143,11 +163,42 @@ def make_fabric(cfg: LoopConfig):
     )
 
 
+def train_task(
+    task_cls: type[Task],
+    config: Any = None,
+    *,
+    data: Any = None,
+    resume: str | Path | None = None,
+    stop_after: int | None = None,
+    console: Console | None = None,
+    **overrides: Any,
+) -> FitResult:
+    """The Python face every task shares: build the task's config from `config` (a config,
+    a dict or None) and keyword overrides, or from the run folder `resume` (its saved
+    config, with overrides such as a larger `epochs`), then `fit`. `data` is a name or a
+    folder (the config's `data`), or data already in memory (of task_cls.data_type)."""
+    loaded = (
+        data if task_cls.data_type is not None and isinstance(data, task_cls.data_type) else None
+    )
+    if data is not None and loaded is None:
+        overrides["data"] = str(data)
+    elif loaded is not None:
+        overrides.setdefault("data", getattr(loaded, "origin", "") or loaded.name)
+    if resume is not None:
+        config = runs.read_config(Path(resume))
+        meta = runs.read_meta(Path(resume))  # a folder without a finished epoch fails here
+        if meta.task != task_cls.name:
+            raise RunError(f"{resume} is a {meta.task} run, not a {task_cls.name} run; "
+                           f"--resume needs a run of `cnnlab {task_cls.command}`")  # fmt: skip
+    cfg = make_config(task_cls.config_cls, config, task_cls.name, **overrides)
+    return fit(task_cls(cfg, loaded), cfg, resume=resume, console=console, stop_after=stop_after)
+
+
 def fit(
     task: Task,
     cfg: LoopConfig,
     *,
-    runs_dir: str | Path = "runs",
+    runs_dir: str | Path | None = None,
     resume: str | Path | None = None,
     console: Console | None = None,
     stop_after: int | None = None,
@@ -155,10 +206,11 @@ def fit(
 ) -> FitResult:
     """Train `task`'s model into a run folder and keep it up to date after every epoch.
 
-    A new run gets runs_dir/<task.run_name> (name-2, ... if taken) with config.yaml from
-    task.cfg; `resume` continues the run folder RUN from its state.pt. `stop_after` pauses after
-    that many epochs of this call; `on_step(step, loss)` is called after every training step
-    (a study's per-step curve). A new run that fails before its first epoch ends is removed.
+    A new run gets runs_dir (default cfg.runs_dir)/<task.run_name> (name-2, ... if taken) with
+    config.yaml from task.cfg; `resume` continues the run folder RUN from its state.pt.
+    `stop_after` pauses after that many epochs of this call; `on_step(step, loss)` is called
+    after every training step (a study's per-step curve). A new run that fails before its
+    first epoch ends is removed.
     """
     keep_freed_memory()  # measured: 8-17 % faster CPU steps (engine/allocator.py)
     console = console or Console(soft_wrap=True)
@@ -187,6 +239,7 @@ def fit(
     n_batches = task.num_train_batches()
     if n_batches == 0:
         raise ConfigError("the training split gives no batch; lower --batch_size or add data")
+    runs_dir = runs_dir if runs_dir is not None else getattr(cfg, "runs_dir", "runs")
     folder, fresh = _run_folder(fabric, task, runs_dir, resume)
     tb = runs.tensorboard_writer(folder) if fabric.is_global_zero else None
     about = task.describe(model)

@@ -55,13 +55,17 @@ def num_batches(n: int, batch_size: int, ctx: Context, drop_last: bool = True) -
 class Task:
     """The base of every task: override what your task does differently.
 
-    Attributes every task sets: `name` (the task's key in TASKS and in model.json),
-    `command` (its CLI command, for "continue with: cnnlab COMMAND --resume RUN"), `cfg`
-    (its frozen config dataclass, saved as config.yaml) and `run_name` (the default folder name).
+    Class attributes every task sets: `name` (its key in TASKS and in model.json), `command`
+    (its CLI command), `help` (one line for `cnnlab --help`), `config_cls` (its frozen config
+    dataclass, a LoopConfig: the CLI's options, saved as config.yaml) and `data_type`. An
+    instance holds `cfg` and, after setup, `run_name` (the default run folder name).
     """
 
     name = "task"
     command = "train"
+    help = ""
+    config_cls: type = object  # the task's frozen config dataclass (a LoopConfig)
+    data_type: type | None = None  # data already in memory that the task accepts
     run_name = "run"
     cfg: Any = None
     ctx: Context = Context()
@@ -122,6 +126,12 @@ class Task:
         parts += [f"{k} {v:.4g}" for k, v in row.items() if "/" in k]
         parts.append(f"{row['img_per_s']:,.0f} img/s  {row['time']:.1f} s")
         return "  ".join(parts)
+
+    @staticmethod
+    def summary(result: Any) -> list[Any]:
+        """What the command line prints after a finished run: lines (str) and tables as
+        (title, headers, rows)."""
+        return []
 
     def finish(self, folder: Path, model: nn.Module, result: Any) -> Any:
         """Test the best model; write results.json, figures and report.html. Returns the test

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from cnnlab.core.config import check_ranges, plain_paths
+from cnnlab.core.config import check_ranges, inherit_arg_docs, make_config
 from cnnlab.core.errors import ConfigError
 from cnnlab.data.noise import parse_noise
+from cnnlab.engine.loop import LoopConfig
 
 TASK = "autoencode"
 
 
+@inherit_arg_docs
 @dataclass(frozen=True)
-class AutoencodeConfig:
+class AutoencodeConfig(LoopConfig):
     """Everything an autoencoder run needs; saved as config.yaml in the run folder.
 
     Args:
@@ -27,22 +29,12 @@ class AutoencodeConfig:
             None keeps the model's default.
         noise: train as a denoising autoencoder on corrupted inputs: SIGMA, gaussian:SIGMA,
             salt-pepper:AMOUNT or none.
-        epochs: passes over the training split.
         batch_size: images per step.
-        lr: peak learning rate of the one-cycle schedule.
-        optimizer: adamw or sgd (Nesterov momentum 0.9).
-        weight_decay: decoupled weight decay (AdamW) or L2 (SGD).
         beta: weight of the KL term of the VAE (beta-VAE); ignored by the other models.
         seed: seeds the split, the initial weights, the batch order and the noise.
         val_fraction: share of the training images held out for validation.
         train_limit: keep a class-balanced subset of this many training images.
         image_size: resize image-folder data to this square size.
-        max_time: stop after this many seconds; the schedule follows elapsed time.
-        patience: early stopping after this many epochs without a better val/loss.
-        precision: auto (bf16 only where this CPU trains faster in it), 32 or bf16.
-        runs_dir: folder that holds run folders.
-        name: run folder name; default <model>-<data>-<n>.
-        progress: show the progress bar.
     """
 
     data: str = "fashion-mnist"
@@ -50,48 +42,27 @@ class AutoencodeConfig:
     model_args: dict[str, Any] = field(default_factory=dict)
     latent: int | None = None
     noise: str = "none"
-    epochs: int = 10
     batch_size: int = 128
-    lr: float = 3e-3
-    optimizer: Literal["adamw", "sgd"] = "adamw"
-    weight_decay: float = 1e-4
     beta: float = 1.0
-    seed: int = 0
     val_fraction: float = 0.1
     train_limit: int | None = None
     image_size: int | None = None
-    max_time: float | None = None
-    patience: int | None = None
-    precision: Literal["auto", "32", "bf16"] = "auto"
-    runs_dir: str = "runs"
-    name: str | None = None
-    progress: bool = True
 
     def __post_init__(self) -> None:
-        plain_paths(self)
+        super().__post_init__()
         checks = {
             "latent": self.latent is None or self.latent >= 1,
-            "epochs": self.epochs >= 1,
             "batch_size": self.batch_size >= 1,
-            "lr": self.lr > 0,
-            "weight_decay": self.weight_decay >= 0,
             "beta": self.beta >= 0,
             "val_fraction": 0 <= self.val_fraction < 1,
             "train_limit": self.train_limit is None or self.train_limit >= 2,
             "image_size": self.image_size is None or self.image_size >= 1,
-            "max_time": self.max_time is None or self.max_time > 0,
-            "patience": self.patience is None or self.patience >= 1,
-            "optimizer": self.optimizer in ("adamw", "sgd"),
-            "precision": self.precision in ("auto", "32", "bf16"),
         }
         check_ranges(self, checks)
         try:
             parse_noise(self.noise)
         except ValueError as exc:
             raise ValueError(f"noise: {exc}") from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
     def model_kwargs(self) -> dict[str, Any]:
         """model_args with `latent` mapped onto the model's own field (latent or
@@ -117,15 +88,5 @@ class AutoencodeConfig:
 def make_ae_config(
     config: AutoencodeConfig | dict[str, Any] | None = None, **overrides: Any
 ) -> AutoencodeConfig:
-    """An AutoencodeConfig from a config, a dict and keyword overrides; unknown keys fail."""
-    base = config.to_dict() if isinstance(config, AutoencodeConfig) else dict(config or {})
-    base.update(overrides)
-    known = {f.name for f in dataclasses.fields(AutoencodeConfig)}
-    unknown = sorted(set(base) - known)
-    if unknown:
-        raise ConfigError(
-            f"unknown autoencode option(s) {', '.join(unknown)}; see AutoencodeConfig"
-        )
-    if isinstance(base.get("model_args"), dict):
-        base["model_args"] = dict(base["model_args"])
-    return AutoencodeConfig(**base)
+    """A AutoencodeConfig from a config, a dict and keyword overrides; unknown keys are an error."""
+    return make_config(AutoencodeConfig, config, "autoencode", **overrides)

@@ -15,11 +15,9 @@ from typing import Any
 from rich.console import Console
 from torch import nn
 
-from cnnlab.core.errors import RunError
 from cnnlab.data import ImageData
-from cnnlab.engine import runs
-from cnnlab.engine.loop import LoopConfig, fit
-from cnnlab.tasks.autoencode.config import TASK, AutoencodeConfig, make_ae_config
+from cnnlab.engine.loop import train_task
+from cnnlab.tasks.autoencode.config import AutoencodeConfig, make_ae_config
 from cnnlab.tasks.autoencode.task import AutoencodeTask
 
 
@@ -52,25 +50,8 @@ def autoencode(
     Example: ``cnnlab.autoencode(model="ae-conv", data="fashion-mnist", latent=8, noise="0.3")``
     Shapes: images (N, C, H, W) in, reconstructions of the same shape in [0, 1].
     """
-    loaded = data if isinstance(data, ImageData) else None
-    if data is not None and loaded is None:
-        overrides["data"] = str(data)
-    elif loaded is not None:
-        overrides.setdefault("data", loaded.origin or loaded.name)
-    if resume is not None:
-        folder = Path(resume)
-        meta_saved = runs.read_meta(folder)
-        if meta_saved.task != TASK:
-            raise RunError(
-                f"{folder} is a {meta_saved.task} run, not an autoencoder; "
-                "--resume needs a run of `cnnlab autoencode`"
-            )
-        cfg = make_ae_config(runs.read_config(folder), **overrides)
-    else:
-        cfg = make_ae_config(config, **overrides)
-    task = AutoencodeTask(cfg, loaded)
-    r = fit(task, LoopConfig.from_config(cfg), runs_dir=cfg.runs_dir, resume=resume,
-            console=console, stop_after=stop_after)  # fmt: skip
+    r = train_task(AutoencodeTask, config, data=data, resume=resume, stop_after=stop_after,
+                   console=console, **overrides)  # fmt: skip
     results = r.extra.get("results", {})
     return AutoencodeResult(r.folder, r.model, r.history, r.test or {}, r.train_time_s, results)
 

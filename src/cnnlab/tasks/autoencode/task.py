@@ -36,6 +36,10 @@ class AutoencodeTask(Task):
 
     name = TASK
     command = "autoencode"
+    help = ("train an autoencoder, a denoiser (--noise) or a VAE; writes runs/<name>/ with PSNR,"
+            " SSIM, reconstruction figures and report.html")  # fmt: skip
+    config_cls = AutoencodeConfig
+    data_type = ImageData
 
     def __init__(
         self,
@@ -117,6 +121,20 @@ class AutoencodeTask(Task):
         stats["mse"] = F.mse_loss(out, y) * n
         stats["psnr"] = torch.tensor(psnr(out, y) * n)
         return loss, stats
+
+    @staticmethod
+    def summary(result: Any) -> list[Any]:
+        from cnnlab.viz.autoencoders import metrics_table
+
+        r = result.extra.get("results")
+        if not r:
+            return []
+        t = metrics_table(r)
+        return [
+            (f"test metrics ({t.caption})", t.headers, t.rows),
+            f"code {r['latent_size']} values, compression {r['compression_ratio']:g} : 1, "
+            f"{result.train_time_s:.1f} s training;  report: {result.folder / 'report.html'}",
+        ]
 
     def finish(self, folder: Path, model: nn.Module, result: Any) -> dict[str, Any]:
         r = result

@@ -1,36 +1,42 @@
-"""train() and load_run(): the Python face of training."""
+"""train() and load_run(): the Python face of classification."""
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from cnnlab.core.errors import ConfigError, RunError
+from cnnlab.core.config import make_config as _make
+from cnnlab.core.errors import RunError
 from cnnlab.data import ImageData
 from cnnlab.engine import runs
+from cnnlab.engine.loop import train_task
+from cnnlab.models import Classifier
 from cnnlab.tasks.classify.config import TrainConfig
-from cnnlab.tasks.classify.trainer import Trainer, TrainResult
+from cnnlab.tasks.classify.evaluate import EvalResult
+from cnnlab.tasks.classify.task import ClassifyTask
+
+
+@dataclass
+class TrainResult:
+    """What a finished (or paused) run returns. `test` is None when the run was paused."""
+
+    run_dir: Path
+    model: Classifier
+    meta: runs.ModelMeta
+    history: list[dict[str, float]]
+    test: EvalResult | None = None
+    train_time_s: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def make_config(
     config: TrainConfig | dict[str, Any] | None = None, **overrides: Any
 ) -> TrainConfig:
     """A TrainConfig from a config, a dict and keyword overrides; unknown keys are an error."""
-    base = config.to_dict() if isinstance(config, TrainConfig) else dict(config or {})
-    base.update(overrides)
-    known = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(base) - known)
-    if unknown:
-        raise ConfigError(f"unknown training option(s) {', '.join(unknown)}; see TrainConfig")
-    if isinstance(base.get("model_args"), dict):
-        base["model_args"] = dict(base["model_args"])
-    try:
-        return TrainConfig(**base)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    return _make(TrainConfig, config, "training", **overrides)
 
 
 def train(
@@ -50,18 +56,9 @@ def train(
 
     Example: ``cnnlab.train(data="fashion-mnist", model="cnn-bn", epochs=5)``
     """
-    loaded = data if isinstance(data, ImageData) else None
-    if data is not None and loaded is None:
-        overrides["data"] = str(data)
-    elif loaded is not None:
-        overrides.setdefault("data", loaded.origin or loaded.name)
-    if resume is not None:
-        saved = runs.read_config(Path(resume))
-        runs.read_meta(Path(resume))  # a folder that is not a finished-epoch run fails here
-        cfg = make_config(saved, **overrides)
-    else:
-        cfg = make_config(config, **overrides)
-    return Trainer(cfg, console).fit(data=loaded, resume=resume, stop_after=stop_after)
+    r = train_task(ClassifyTask, config, data=data, resume=resume, stop_after=stop_after,
+                   console=console, **overrides)  # fmt: skip
+    return TrainResult(r.folder, r.model, r.meta, r.history, r.test, r.train_time_s)
 
 
 def load_run(folder: str | Path) -> TrainResult:

@@ -30,6 +30,9 @@ class ClassifyTask(Task):
 
     name = "classify"
     command = "train"
+    help = "train a classifier (MLP, CNN, VGG, ResNet); writes runs/<name>/ (docs/training.md)"
+    config_cls = TrainConfig
+    data_type = ImageData
     channels_last = True
 
     def __init__(self, cfg: TrainConfig, data: ImageData | None = None) -> None:

@@ -12,9 +12,8 @@ from rich.console import Console
 from torch import nn
 
 from cnnlab.data.scenes import SegData
-from cnnlab.engine import runs
-from cnnlab.engine.loop import LoopConfig, fit
-from cnnlab.tasks.segment.config import SegmentConfig, make_segment_config
+from cnnlab.engine.loop import train_task
+from cnnlab.tasks.segment.config import SegmentConfig
 from cnnlab.tasks.segment.task import SegTask
 
 
@@ -46,18 +45,8 @@ def segment(
     Example: ``cnnlab.segment(data="volumes", model="unet", epochs=5)``
     Shapes: data images (N, C, H, W) or (N, 1, D, H, W) uint8, masks (N, *S) int64.
     """
-    loaded = data if isinstance(data, SegData) else None
-    if data is not None and loaded is None:
-        overrides["data"] = str(data)
-    elif loaded is not None:
-        overrides.setdefault("data", loaded.name)
-    if resume is not None:
-        runs.read_meta(Path(resume))  # a folder that is not a finished-epoch run fails here
-        cfg = make_segment_config(runs.read_config(Path(resume)), **overrides)
-    else:
-        cfg = make_segment_config(config, **overrides)
-    r = fit(SegTask(cfg, loaded), LoopConfig.from_config(cfg), runs_dir=cfg.runs_dir,
-            resume=resume, console=console, stop_after=stop_after)  # fmt: skip
+    r = train_task(SegTask, config, data=data, resume=resume, stop_after=stop_after,
+                   console=console, **overrides)  # fmt: skip
     return SegmentResult(r.folder, r.model, r.history, r.test or {}, r.train_time_s)
 
 

@@ -45,6 +45,9 @@ class SegTask(Task):
 
     name = "segment"
     command = "segment"
+    help = "segment images or volumes (U-Net, FCN); writes runs/<name>/ (docs/segmentation.md)"
+    config_cls = SegmentConfig
+    data_type = SegData
 
     def __init__(self, cfg: SegmentConfig, data: SegData | None = None) -> None:
         self.cfg, self.data = cfg, data
@@ -114,6 +117,26 @@ class SegTask(Task):
             scores = acc.compute()
             row.update({f"{stage}/miou": scores.miou, f"{stage}/mdice": scores.mdice})
         return row
+
+    @staticmethod
+    def summary(result: Any) -> list[Any]:
+        t = result.test
+        if not t:
+            return []
+
+        def f(v: float) -> str:
+            return "—" if v != v else f"{v:.3f}"
+
+        classes = [k[4:] for k in t if k.startswith("iou/")]
+        rows = [[c, f(t[f"iou/{c}"]), f(t[f"dice/{c}"])] for c in classes]
+        rows.append(["mean", f(t["miou"]), f(t["mdice"])])
+        rows.append(["all background", f(t["baseline_miou"]), f(t["baseline_mdice"])])
+        return [
+            ("test split", ["class", "IoU", "Dice"], rows),
+            f"mIoU {t['miou']:.3f}  mean Dice {t['mdice']:.3f}  pixel accuracy "
+            f"{t['pixel_acc']:.3f}  ({result.train_time_s:.0f} s of training)",
+            f"report: {result.folder / 'report.html'}",
+        ]
 
     def finish(self, folder: Path, model: nn.Module, result: Any) -> dict[str, float]:
         t0 = time.perf_counter()
