@@ -17,8 +17,8 @@ import cnnlab.data.datasets as datasets_mod
 from cnnlab.cli import main
 from cnnlab.engine import runs
 from cnnlab.models.autoencoder import ConvAutoencoder
+from cnnlab.tasks.autoencode.figures import grid_size
 from cnnlab.tasks.autoencode.run import AutoencodeConfig, autoencode
-from cnnlab.viz.autoencoders import grid_size
 
 QUIET = Console(quiet=True)
 FAST = dict(epochs=2, batch_size=16, lr=1e-2, precision="32", progress=False, console=QUIET)

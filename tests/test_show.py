@@ -14,6 +14,7 @@ from PIL import Image
 
 from cnnlab.cli import main
 from cnnlab.core.errors import ConfigError, DataError, ModelError
+from cnnlab.data.sources import read_image
 from cnnlab.engine.runs import ModelMeta, load_model, save_model
 from cnnlab.mechanics.kernels import (
     KERNELS,
@@ -27,17 +28,10 @@ from cnnlab.mechanics.kernels import (
     resolve_kernels,
 )
 from cnnlab.models import create_model
-from cnnlab.viz.filters import plot_filters, read_image
-from cnnlab.viz.inside import (
-    EXAMPLE,
-    conv_taps,
-    feature_maps,
-    first_conv,
-    plot_feature_maps,
-    plot_feature_overview,
-    plot_kernels,
-)
-from cnnlab.viz.report import run_report
+from cnnlab.tasks.classify.inside import conv_taps, feature_maps, first_conv
+from cnnlab.tasks.classify.report import run_report
+from cnnlab.viz.filters import plot_filters
+from cnnlab.viz.inside import EXAMPLE, plot_feature_maps, plot_feature_overview, plot_kernels
 from conftest import save_png
 
 

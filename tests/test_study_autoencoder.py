@@ -18,6 +18,7 @@ import cnnlab
 import cnnlab.data.datasets as datasets_mod
 from cnnlab.cli import main
 from cnnlab.studies import ae_denoising
+from cnnlab.studies import ae_reports as viz
 from cnnlab.studies import autoencoder as study
 from cnnlab.studies.ae_baselines import jpeg_at_budget
 from cnnlab.studies.ae_denoising import (
@@ -38,7 +39,6 @@ from cnnlab.studies.autoencoder import (
     run_compression,
 )
 from cnnlab.tasks.autoencode.metrics import to_unit
-from cnnlab.viz import ae_studies as viz
 
 TINY = dict(epochs=1, train_limit=300, test_images=60, batch_size=32)
 

@@ -13,7 +13,7 @@ from cnnlab.cli import main
 from cnnlab.models import create_model
 from cnnlab.nn.init import init_weights
 from cnnlab.studies.init import InitStudyConfig, InitStudyResult, layer_stats, run
-from cnnlab.viz.init_study import init_report, summary_table
+from cnnlab.studies.init_report import init_report, summary_table
 
 
 def test_layer_stats_show_symmetry_and_scale():

@@ -17,13 +17,13 @@ from cnnlab.studies.transfer import (
     per_class_subset,
     run,
 )
-from cnnlab.tasks.transfer import GUIDE
-from cnnlab.viz.transfer_study import (
+from cnnlab.studies.transfer_report import (
     disagreements,
     markdown_table,
     summary_table,
     transfer_report,
 )
+from cnnlab.tasks.transfer import GUIDE
 
 STRATS = ("head", "early", "finetune", "retrain")
 

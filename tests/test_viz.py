@@ -15,6 +15,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from cnnlab.core.errors import RunError
+from cnnlab.tasks.classify.report import run_report
 from cnnlab.viz import (
     Image,
     Section,
@@ -25,7 +26,6 @@ from cnnlab.viz import (
     plot_mistakes,
     plot_robustness,
     render_report,
-    run_report,
     save_figure,
     write_report,
 )

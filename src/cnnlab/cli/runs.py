@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from cnnlab.cli.common import console, parser_for
-from cnnlab.core.errors import RunError
 
 
 def register(sub: Any) -> dict:
@@ -63,25 +62,10 @@ def predict_masks(ns: Any) -> int:
 
 def report(ns: Any) -> int:
     from cnnlab.engine.runs import read_meta
-    from cnnlab.viz.report import run_report
+    from cnnlab.tasks import TASKS
 
     task = read_meta(ns.run).task
-    if task == "segment":
-        import json
-
-        from cnnlab.engine.runs import read_config
-        from cnnlab.viz.segmentation import write_segment_report
-
-        results = Path(ns.run) / "results.json"
-        if not results.is_file():
-            raise RunError(f"{ns.run} has no results.json; the run never finished its test")
-        data = json.loads(results.read_text())
-        console.print(f"report: {write_segment_report(ns.run, read_config(ns.run), data)}")
-        return 0
-    if task == "autoencode":
-        from cnnlab.viz.autoencoders import ae_report
-
-        console.print(f"report: {ae_report(ns.run)}")
-        return 0
-    console.print(f"report: {run_report(ns.run)}")
+    # a transfer run is a classifier: its report is the classifier's
+    entry = TASKS.get("classify" if task == "transfer" else task)
+    console.print(f"report: {entry.factory.report(Path(ns.run))}")
     return 0

@@ -73,9 +73,10 @@ def _out(path: Path) -> str:
 
 
 def filters(ns: Any) -> int:
+    from cnnlab.data.sources import read_image
     from cnnlab.mechanics.kernels import filter_all, resolve_kernels
     from cnnlab.viz.figures import save_figure
-    from cnnlab.viz.filters import plot_filters, read_image, save_filter_arrays
+    from cnnlab.viz.filters import plot_filters, save_filter_arrays
 
     if ns.pool < 1:
         raise ValueError(f"pool must be >= 1 (1 = no pooling), got {ns.pool}")
@@ -118,7 +119,8 @@ def features(ns: Any) -> int:
 
     from cnnlab.data.loader import normalize
     from cnnlab.engine.runs import load_model
-    from cnnlab.tasks.classify.predict import _load_file
+    from cnnlab.tasks.classify import inside as taps_of
+    from cnnlab.tasks.classify.predict import load_image_file
     from cnnlab.viz import inside
     from cnnlab.viz.figures import save_figure
 
@@ -128,12 +130,12 @@ def features(ns: Any) -> int:
         raise ValueError(f"scale must be 'layer' or 'map', got {ns.scale!r}")
     run = Path(ns.run)
     model, meta = load_model(run)
-    inside.first_conv(model, f"run {run} (model {meta.model!r})")
+    taps_of.first_conv(model, f"run {run} (model {meta.model!r})")
     image = _image_for(run, ns.image)
-    x = _load_file(image, meta)  # (C, H, W) uint8, converted exactly as predict does
+    x = load_image_file(image, meta)  # (C, H, W) uint8, converted exactly as predict does
     batch = normalize(torch.from_numpy(x.copy())[None], meta.mean, meta.std)  # (1, C, H, W)
-    maps = inside.feature_maps(model, batch)
-    taps = {t.name: t for t in inside.conv_taps(model)}
+    maps = taps_of.feature_maps(model, batch)
+    taps = {t.name: t for t in taps_of.conv_taps(model)}
     stem = "example" if ns.image is None else image.stem
     out = Path(ns.out) if ns.out else run / "show" / f"features-{stem}"
     written = []
@@ -156,8 +158,9 @@ def features(ns: Any) -> int:
 
 def kernels(ns: Any) -> int:
     from cnnlab.engine.runs import load_model
+    from cnnlab.tasks.classify.inside import first_conv
     from cnnlab.viz.figures import save_figure
-    from cnnlab.viz.inside import first_conv, plot_kernels
+    from cnnlab.viz.inside import plot_kernels
 
     run = Path(ns.run)
     model, meta = load_model(run)

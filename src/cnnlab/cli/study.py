@@ -64,7 +64,7 @@ def init_study(cfg: InitStudyConfig) -> int:
 
     from cnnlab.data import load_dataset
     from cnnlab.studies import init as study
-    from cnnlab.viz.init_study import init_report, summary_table
+    from cnnlab.studies.init_report import init_report, summary_table
 
     t0 = time.perf_counter()
     cfg = replace(cfg, out=str(free_folder(cfg.out)))
@@ -85,7 +85,7 @@ def transfer_study(cfg: TransferStudyConfig) -> int:
     from dataclasses import replace
 
     from cnnlab.studies import transfer as study
-    from cnnlab.viz.transfer_study import summary_table, transfer_report
+    from cnnlab.studies.transfer_report import summary_table, transfer_report
 
     t0 = time.perf_counter()
     cfg = replace(cfg, out=str(free_folder(cfg.out)))
@@ -105,8 +105,8 @@ def autoencoder_study(which: str, cfg: Any) -> int:
     from dataclasses import replace
 
     from cnnlab.studies import ae_checkerboard, ae_denoising, ae_features
+    from cnnlab.studies import ae_reports as viz
     from cnnlab.studies import autoencoder as study
-    from cnnlab.viz import ae_studies as viz
 
     runner, tabler, reporter = {
         "compression": (study.run_compression, viz.compression_table, viz.compression_report),

@@ -133,6 +133,11 @@ class Task:
         (title, headers, rows)."""
         return []
 
+    @staticmethod
+    def report(folder: Path) -> Path:
+        """(Re)write folder/report.html from the run folder's files; returns its path."""
+        raise NotImplementedError
+
     def finish(self, folder: Path, model: nn.Module, result: Any) -> Any:
         """Test the best model; write results.json, figures and report.html. Returns the test
         metrics (first process only)."""

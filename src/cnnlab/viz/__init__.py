@@ -9,7 +9,7 @@ from cnnlab.viz.figures import (
     plot_robustness,
     save_figure,
 )
-from cnnlab.viz.report import Image, Section, Table, render_report, run_report, write_report
+from cnnlab.viz.report import Image, Section, Table, render_report, write_report
 
 __all__ = [
     "Image",
@@ -22,7 +22,6 @@ __all__ = [
     "plot_mistakes",
     "plot_robustness",
     "render_report",
-    "run_report",
     "save_figure",
     "write_report",
 ]

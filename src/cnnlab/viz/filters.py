@@ -13,7 +13,6 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from cnnlab.core.errors import DataError
 from cnnlab.core.io import atomic_write
 from cnnlab.mechanics.kernels import FilterResult, kernel_labels
 
@@ -23,39 +22,6 @@ SIGNED_CMAP = "RdBu_r"  # blue < 0 < red, centred on zero
 def _bare(ax: Axes) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
-
-
-# ---- reading an image for the fixed-kernel filters ------------------------------------------
-
-
-def read_image(path: str | Path, max_size: int = 512) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Any PNG/JPEG as (original, grey, was_colour); larger images are shrunk so the longer
-    side is `max_size` (0: keep the size). Grey is Pillow's L: 0.299 R + 0.587 G + 0.114 B.
-    Shapes: original (H, W) or (H, W, 3) uint8; grey (H, W) float32 in [0, 1].
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    from cnnlab.data.sources import to_array
-
-    if max_size < 0:
-        raise ValueError(f"max_size must be >= 0 (0 keeps the size), got {max_size}")
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path} does not exist; give an image file (PNG or JPEG)")
-    try:
-        with Image.open(path) as im:
-            im.load()
-            h, w = im.height, im.width
-            if max_size and max(h, w) > max_size:
-                s = max_size / max(h, w)
-                h, w = max(1, round(h * s)), max(1, round(w * s))
-            rgb = to_array(im, 3, (h, w))  # (3, H, W): alpha composited on white
-            grey = to_array(im, 1, (h, w))[0]  # (H, W)
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
-        raise DataError(f"cannot read image {path}: {exc}; give a valid PNG or JPEG") from None
-    colour = not (np.array_equal(rgb[0], rgb[1]) and np.array_equal(rgb[1], rgb[2]))
-    original = rgb.transpose(1, 2, 0) if colour else grey  # (H, W, 3) or (H, W)
-    return original, grey.astype(np.float32) / 255, colour
 
 
 # ---- fixed kernels on one image ------------------------------------------------------------

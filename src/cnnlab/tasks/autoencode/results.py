@@ -31,7 +31,7 @@ def write_ae_results(
 ) -> dict[str, Any]:
     """Test the model; write results.json, the figures and report.html. Returns the results."""
     from cnnlab.models import count_parameters
-    from cnnlab.viz import autoencoders as viz
+    from cnnlab.tasks.autoencode import figures as viz
 
     test, fed, out = evaluate_ae(model, data, noise, cfg.seed)
     c, h, w = data.input_shape

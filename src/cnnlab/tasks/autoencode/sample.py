@@ -37,7 +37,7 @@ def sample_run(
     to `out`); an existing file outside the run is never overwritten. Returns the written
     paths by kind and notes. Shapes: grids of n and `steps` images of the run's input size.
     """
-    from cnnlab.viz.autoencoders import save_grid
+    from cnnlab.tasks.autoencode.figures import save_grid
 
     if n < 1:
         raise ValueError(f"n = {n} is out of range; it must be >= 1")

@@ -124,7 +124,7 @@ class AutoencodeTask(Task):
 
     @staticmethod
     def summary(result: Any) -> list[Any]:
-        from cnnlab.viz.autoencoders import metrics_table
+        from cnnlab.tasks.autoencode.figures import metrics_table
 
         r = result.extra.get("results")
         if not r:
@@ -135,6 +135,12 @@ class AutoencodeTask(Task):
             f"code {r['latent_size']} values, compression {r['compression_ratio']:g} : 1, "
             f"{result.train_time_s:.1f} s training;  report: {result.folder / 'report.html'}",
         ]
+
+    @staticmethod
+    def report(folder: Path) -> Path:
+        from cnnlab.tasks.autoencode.figures import ae_report
+
+        return ae_report(folder)
 
     def finish(self, folder: Path, model: nn.Module, result: Any) -> dict[str, Any]:
         r = result

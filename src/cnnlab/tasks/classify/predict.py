@@ -21,7 +21,7 @@ class Prediction:
     top: list[tuple[str, float]]  # (class, probability), most likely first
 
 
-def _load_file(path: Path, meta: ModelMeta) -> np.ndarray:
+def load_image_file(path: Path, meta: ModelMeta) -> np.ndarray:
     """An image file (any size, any colour mode) or a .npy array, as uint8 (C, H, W)."""
     if not path.is_file():
         raise DataError(f"{path} does not exist; give an image file (PNG/JPEG) or a .npy array")
@@ -74,7 +74,7 @@ def predict(
         images = [_from_array(a, meta, f"array[{i}]") for i, a in enumerate(batch)]
         names = [f"array[{i}]" for i in range(len(images))]
     else:
-        images = [_load_file(Path(p), meta) for p in inputs]
+        images = [load_image_file(Path(p), meta) for p in inputs]
         names = [str(p) for p in inputs]
     if not images:
         raise DataError("no inputs to predict; give one or more image files")

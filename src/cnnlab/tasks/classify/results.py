@@ -53,7 +53,8 @@ def write_results(
         folder / "model.json",
         json.dumps({"format": runs.FORMAT, "version": 1, **meta.__dict__}, indent=2),
     )
-    from cnnlab.viz import figures, inside, report
+    from cnnlab.tasks.classify.report import run_report
+    from cnnlab.viz import figures, inside
 
     figs = folder / "figures"
     figures.save_figure(figures.plot_curves(state["history"]), figs / "curves.png")
@@ -74,5 +75,5 @@ def write_results(
     if len(data.test_y) and data.test_x.shape[1] in (1, 3):
         # the report's "Inside the model" section draws this image's feature maps
         inside.save_example(figs, data.test_x[0].numpy(), data.classes[int(data.test_y[0])])
-    report.run_report(folder)
+    run_report(folder)
     return test

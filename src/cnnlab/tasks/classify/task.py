@@ -117,6 +117,12 @@ class ClassifyTask(Task):
         parts.append(f"{row['img_per_s']:,.0f} img/s  {row['time']:.1f} s")
         return "  ".join(parts)
 
+    @staticmethod
+    def report(folder: Path) -> Path:
+        from cnnlab.tasks.classify.report import run_report
+
+        return run_report(folder)
+
     def finish(self, folder: Path, model: nn.Module, result: Any) -> Any:
         history = result.history
         state = {"epoch": int(history[-1]["epoch"]) if history else 0,

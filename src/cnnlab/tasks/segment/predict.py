@@ -209,7 +209,7 @@ def predict_mask(
     else:
         from PIL import Image
 
-        from cnnlab.viz.segmentation import overlay
+        from cnnlab.tasks.segment.figures import overlay
 
         atomic_write(target, _png(Image.fromarray(labels.astype(dtype))))
         stem = target.name[: -len(target.suffix)] if target.suffix else target.name

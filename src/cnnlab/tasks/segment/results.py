@@ -56,7 +56,7 @@ def write_results(
     }
     atomic_write(folder / "results.json", json.dumps(results, indent=2))
     draw_figures(folder, model, data, history)
-    from cnnlab.viz.segmentation import write_segment_report
+    from cnnlab.tasks.segment.figures import write_segment_report
 
     write_segment_report(folder, cfg.to_dict(), results)
     return test
@@ -66,7 +66,7 @@ def draw_figures(
     folder: Path, model: nn.Module, data: SegData, history: list[dict[str, float]], n: int = 6
 ) -> None:
     """figures/curves.png and overlays.png (2-D) or slices.png and render.png (3-D)."""
-    from cnnlab.viz import segmentation as seg
+    from cnnlab.tasks.segment import figures as seg
     from cnnlab.viz.figures import plot_curves, save_figure
 
     figs = folder / "figures"

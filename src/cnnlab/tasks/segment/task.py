@@ -138,6 +138,19 @@ class SegTask(Task):
             f"report: {result.folder / 'report.html'}",
         ]
 
+    @staticmethod
+    def report(folder: Path) -> Path:
+        import json
+
+        from cnnlab.core.errors import RunError
+        from cnnlab.tasks.segment.figures import write_segment_report
+
+        results = Path(folder) / "results.json"
+        if not results.is_file():
+            raise RunError(f"{folder} has no results.json; the run never finished its test")
+        data = json.loads(results.read_text())
+        return write_segment_report(folder, runs.read_config(Path(folder)), data)
+
     def finish(self, folder: Path, model: nn.Module, result: Any) -> dict[str, float]:
         t0 = time.perf_counter()
         test = write_results(folder, model, self.data, self.cfg, result.history,

@@ -22,7 +22,7 @@ from torchvision.utils import make_grid
 from cnnlab.core.errors import RunError
 from cnnlab.core.io import atomic_write
 from cnnlab.viz.figures import TRAIN_COLOR, VAL_COLOR, save_figure
-from cnnlab.viz.report import Image, Section, Table, _flatten, _read_json, _read_yaml, write_report
+from cnnlab.viz.report import Image, Section, Table, flatten, read_json, read_yaml, write_report
 
 GRID_PAD = 2  # pixels between the images of a grid
 FIGURES = {
@@ -171,8 +171,8 @@ def ae_report(folder: Path) -> Path:
     folder = Path(folder)
     if not folder.is_dir():
         raise RunError(f"{folder} is not a folder; give a run folder of `cnnlab autoencode`")
-    cfg = _read_yaml(folder / "config.yaml")
-    res = _read_json(folder / "results.json") or {}
+    cfg = read_yaml(folder / "config.yaml")
+    res = read_json(folder / "results.json") or {}
     shape = "x".join(str(s) for s in res.get("latent_shape", [])) or "—"
     summary = Table(
         ["", "value"],
@@ -202,7 +202,7 @@ def ae_report(folder: Path) -> Path:
         if res
         else Section("Test metrics", "No results.json yet: the run is paused or was interrupted."),
         Section("Figures", images=images),
-        Section("Configuration", tables=[Table(["key", "value"], _flatten(cfg))]),
+        Section("Configuration", tables=[Table(["key", "value"], flatten(cfg))]),
     ]
     return write_report(
         folder / "report.html",
