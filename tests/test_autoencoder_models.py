@@ -8,7 +8,8 @@ import torch
 
 from cnnlab.core.errors import ModelError
 from cnnlab.data.noise import Noise, gaussian_noise, parse_noise, salt_pepper
-from cnnlab.models.autoencoder import AUTOENCODERS, ConvVAE, create_autoencoder
+from cnnlab.models import AUTOENCODERS, create_autoencoder
+from cnnlab.models.autoencoder import ConvVAE
 from cnnlab.tasks.autoencode.metrics import (
     mean_image_baseline,
     mse,

@@ -9,7 +9,8 @@ import torch
 
 from cnnlab.data.datasets import _load_embedded, from_arrays
 from cnnlab.data.scenes import SCENE_CLASSES, fashion_scenes
-from cnnlab.models.unet import FCN, SEGMENTERS, FCNConfig, UNet, UNetConfig
+from cnnlab.models import SEGMENTERS
+from cnnlab.models.unet import FCN, FCNConfig, UNet, UNetConfig
 from cnnlab.tasks.segment.metrics import dice_ce_loss, seg_metrics
 
 

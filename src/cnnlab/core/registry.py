@@ -15,6 +15,7 @@ class Entry:
     factory: Callable[..., Any]
     config: type | None = None
     help: str = ""
+    task: str = ""  # which task the entry serves (models: classify, segment, autoencode, ...)
 
 
 class Registry:
@@ -26,13 +27,14 @@ class Registry:
         self._entries: dict[str, Entry] = {}
 
     def register(
-        self, name: str, config: type | None = None, help: str = ""
+        self, name: str, config: type | None = None, help: str = "", task: str = ""
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def deco(factory: Callable[..., Any]) -> Callable[..., Any]:
             if name in self._entries:
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
             lines = (getattr(factory, "__doc__", None) or "").strip().splitlines()
-            self._entries[name] = Entry(name, factory, config, help or (lines[0] if lines else ""))
+            doc = help or (lines[0] if lines else "")
+            self._entries[name] = Entry(name, factory, config, doc, task)
             return factory
 
         return deco
@@ -45,6 +47,12 @@ class Registry:
 
     def build(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return self.get(name).factory(*args, **kwargs)
+
+    def subset(self, kind: str, task: str) -> Registry:
+        """The entries of one task, as a registry of their own (a view made once)."""
+        sub = Registry(kind, self._error)
+        sub._entries = {n: e for n, e in self._entries.items() if e.task == task}
+        return sub
 
     def names(self) -> list[str]:
         return list(self._entries)

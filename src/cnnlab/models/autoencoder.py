@@ -1,6 +1,6 @@
 """Autoencoders: a one-hidden-layer linear model, two convolutional ones and a VAE.
 
-The common interface (every model in AUTOENCODERS):
+The common interface (every autoencoder in the model registry):
 
 - inputs AND outputs are images in [0, 1] (pixel / 255, not mean/std-normalized), so PSNR
   and SSIM use data_range 1 and a sigmoid output layer fits the target's range;
@@ -23,17 +23,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from cnnlab.core.errors import ModelError
-from cnnlab.core.registry import Registry
 from cnnlab.models.base import check_positive
 
-AUTOENCODERS = Registry("autoencoder model", ModelError)
 UPSAMPLE_MODES = ("nearest", "bilinear")
 
 
@@ -309,48 +306,7 @@ class ConvVAE(Autoencoder):
         return (self._latent,)
 
 
-AUTOENCODERS.register(
-    "ae-linear", LinearAEConfig, "flatten, one hidden (code) layer, sigmoid output, as the course"
-)(LinearAutoencoder)
-AUTOENCODERS.register(
-    "ae-conv", ConvAEConfig, "conv + max-pool encoder, transposed-conv decoder (course: 7x7x4)"
-)(ConvAutoencoder)
-AUTOENCODERS.register(
-    "ae-conv-upsample", UpsampleAEConfig, "conv encoder, upsample + conv decoder (no checkerboard)"
-)(ConvAutoencoder)
-AUTOENCODERS.register(
-    "vae-conv", VAEConfig, "variational autoencoder: conv encoder, Gaussian code, conv decoder"
-)(ConvVAE)
-
-
-def autoencoder_config(name: str, **overrides: Any) -> Any:
-    """The config dataclass of autoencoder `name` with `overrides`; unknown keys are an error."""
-    from cnnlab.models import model_config
-
-    return model_config(name, registry=AUTOENCODERS, **overrides)
-
-
-def create_autoencoder(
-    name: str, in_channels: int = 1, input_size: tuple[int, int] = (28, 28), **config: Any
-) -> Autoencoder:
-    """Build a registered autoencoder; `config` overrides fields of its config dataclass.
-
-    Shapes: the model maps (B, in_channels, *input_size) to the same shape.
-    """
-    cfg = autoencoder_config(name, **config)
-    return AUTOENCODERS.build(name, in_channels, in_channels, tuple(input_size), cfg)
-
-
-def _register_task() -> None:
-    from cnnlab.models import TASK_MODELS
-
-    TASK_MODELS["autoencode"] = AUTOENCODERS
-
-
-_register_task()
-
 __all__ = [
-    "AUTOENCODERS",
     "Autoencoder",
     "ConvAEConfig",
     "ConvAutoencoder",
@@ -359,6 +315,4 @@ __all__ = [
     "LinearAutoencoder",
     "UpsampleAEConfig",
     "VAEConfig",
-    "autoencoder_config",
-    "create_autoencoder",
 ]

@@ -26,6 +26,13 @@ class Classifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))
 
+    def blocks(self) -> list[tuple[str, nn.Module]]:
+        """The feature blocks in forward order, as (name, module): running them one after the
+        other gives the map the model's pooling would see; transfer learning cuts between
+        them. [] for a model without conv blocks (an MLP).
+        Shapes: each block maps (B, C, H, W) -> (B, C', H', W')."""
+        return []
+
 
 def check_positive(name: str, value: int) -> None:
     if value < 1:

@@ -52,6 +52,9 @@ class SmallCNN(Classifier):
         )
         self.head = nn.Linear(cfg.hidden, num_classes)
 
+    def blocks(self) -> list[tuple[str, nn.Module]]:
+        return [(f"conv.{n}", m) for n, m in self.conv.named_children()]
+
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.dense(self.conv(x))  # (B, hidden)
 
@@ -129,6 +132,9 @@ class BNCNN(Classifier):
             c = c * h * w
         self.head = nn.Linear(c, num_classes)
 
+    def blocks(self) -> list[tuple[str, nn.Module]]:
+        return [(f"body.{n}", m) for n, m in self.body.named_children()]
+
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.pool(self.body(x))  # (B, widths[-1]) or (B, widths[-1] * h * w)
 
@@ -172,6 +178,9 @@ class VGG(Classifier):
             nn.Dropout(cfg.dropout),
         )
         self.head = nn.Linear(cfg.hidden, num_classes)
+
+    def blocks(self) -> list[tuple[str, nn.Module]]:
+        return [(f"body.{n}", m) for n, m in self.body.named_children()]
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.dense(self.body(x))  # (B, hidden)

@@ -47,5 +47,8 @@ class ResNet(Classifier):
         self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(cfg.dropout))
         self.head = nn.Linear(c, num_classes)
 
+    def blocks(self) -> list[tuple[str, nn.Module]]:
+        return [("stem", self.stem), *((f"stages.{n}", m) for n, m in self.stages.named_children())]
+
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.pool(self.stages(self.stem(x)))  # (B, width * 2**(stages-1))

@@ -16,12 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlab.core.errors import ModelError
-from cnnlab.core.registry import Registry
 from cnnlab.models.base import check_positive
 from cnnlab.nn.blocks import DoubleConv, conv_nd, pool_nd
-
-SEGMENTERS = Registry("segmentation model", ModelError)
 
 
 @dataclass(frozen=True)
@@ -160,17 +156,3 @@ class FCN(UNet):
     """
 
     skips = False
-
-
-SEGMENTERS.register("unet", UNetConfig, "U-Net with skip connections, 2-D or 3-D")(UNet)
-SEGMENTERS.register("fcn", FCNConfig, "the U-Net's encoder-decoder without skip connections")(FCN)
-
-
-def _register_task() -> None:
-    # the models package maps tasks to registries; it imports this module on first use
-    from cnnlab.models import TASK_MODELS
-
-    TASK_MODELS["segment"] = SEGMENTERS
-
-
-_register_task()

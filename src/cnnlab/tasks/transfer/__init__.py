@@ -1,18 +1,13 @@
 """Transfer learning after the lecture's four-case guide: backbones and the four strategies."""
 
-from cnnlab.tasks.transfer.backbones import (
-    Backbone,
-    TorchvisionClassifier,
-    adapt_input,
-    block_list,
-    load_backbone,
-)
+from cnnlab.models.torchvision_zoo import TorchvisionClassifier
+from cnnlab.models.transferred import TransferModel, block_list
+from cnnlab.tasks.transfer.backbones import Backbone, adapt_input, load_backbone
 from cnnlab.tasks.transfer.guide import GUIDE, Diagnosis, diagnose
 from cnnlab.tasks.transfer.similarity import Similarity, similarity, source_data
 from cnnlab.tasks.transfer.strategies import (
     STRATEGIES,
     Transfer,
-    TransferModel,
     TransferResult,
     build_strategy,
     early,

@@ -13,78 +13,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from cnnlab.core.errors import ModelError, RunError
 from cnnlab.models import Classifier
-from cnnlab.models.cnn import BNCNN, VGG, SmallCNN
-from cnnlab.models.resnet import ResNet
+from cnnlab.models.torchvision_zoo import TorchvisionClassifier
+from cnnlab.models.transferred import adapt, block_list
 
 TORCHVISION = "torchvision:"
 # a few names to suggest when a torchvision name is unknown (all small enough for a CPU)
 SUGGESTED = ("resnet18", "resnet50", "mobilenet_v3_small", "efficientnet_b0", "convnext_tiny")
-# ITU-R BT.601 luma, the weights PIL uses for convert("L")
-LUMA = (0.299, 0.587, 0.114)
-
-# cnnlab families: (attribute, expand) in forward order; expand=True lists a Sequential's
-# children one by one so the cut can fall between any two of its layers
-_CNNLAB_BLOCKS: dict[type, tuple[tuple[str, bool], ...]] = {
-    BNCNN: (("body", True),),
-    VGG: (("body", True),),
-    SmallCNN: (("conv", True),),
-    ResNet: (("stem", False), ("stages", True)),
-}
-# top-level layers of a torchvision net that end the feature extractor rather than build it
-_NOT_BLOCKS = (nn.Identity, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Flatten, nn.Dropout)
-
-
-class TorchvisionClassifier(Classifier):
-    """A torchvision classification model split into features and head: the head is the
-    model's last nn.Linear, replaced by an Identity inside `net`."""
-
-    def __init__(self, net: nn.Module) -> None:
-        super().__init__()
-        linears = [name for name, m in net.named_modules() if isinstance(m, nn.Linear)]
-        if not linears:
-            raise ModelError("this torchvision model has no Linear classifier to replace")
-        path = linears[-1]
-        parent = net.get_submodule(path.rpartition(".")[0]) if "." in path else net
-        leaf = path.rpartition(".")[2]
-        self.head = getattr(parent, leaf)
-        setattr(parent, leaf, nn.Identity())
-        self.net = net
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)  # (B, F)
-
-
-def block_list(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """The feature layers of `model` in forward order, as (name, module): running them one
-    after the other gives the map that the model's global pooling would see.
-
-    Shapes: blocks map (B, C, H, W) -> (B, C', H', W').
-    """
-    for cls, spec in _CNNLAB_BLOCKS.items():
-        if isinstance(model, cls):
-            out: list[tuple[str, nn.Module]] = []
-            for attr, expand in spec:
-                mod = getattr(model, attr)
-                if expand:
-                    out += [(f"{attr}.{n}", m) for n, m in mod.named_children()]
-                else:
-                    out.append((attr, mod))
-            return out
-    if isinstance(model, TorchvisionClassifier):
-        net = model.net
-        if isinstance(getattr(net, "features", None), nn.Sequential):  # vgg, mobilenet, ...
-            return [(f"features.{n}", m) for n, m in net.features.named_children()]
-        if hasattr(net, "layer1"):  # the resnet family calls its children in order
-            return [(n, m) for n, m in net.named_children() if not isinstance(m, _NOT_BLOCKS)]
-    name = type(model).__name__
-    raise ModelError(
-        f"{name} has no list of conv blocks to cut; use the head, finetune or retrain strategy"
-    )
 
 
 @dataclass
@@ -227,33 +165,3 @@ def adapt_input(x: torch.Tensor, backbone: Backbone) -> torch.Tensor:
     Shapes: (N, C, H, W) -> (N, C', H', W') float32 with (C', H', W') = backbone.input_shape.
     """
     return adapt(x, backbone.input_shape, backbone.mean, backbone.std)
-
-
-def adapt(
-    x: torch.Tensor,
-    input_shape: tuple[int, int, int],
-    mean: tuple[float, ...],
-    std: tuple[float, ...],
-) -> torch.Tensor:
-    """adapt_input for an input shape and mean/std given directly.
-
-    Shapes: (N, C, H, W) -> (N, *input_shape) float32.
-    """
-    if x.ndim != 4:
-        raise ValueError(f"x must be (N, C, H, W), got shape {tuple(x.shape)}")
-    c_to, h_to, w_to = input_shape
-    x = x.float().div(255) if x.dtype == torch.uint8 else x.float()
-    c = x.shape[1]
-    if c == 1 and c_to == 3:
-        x = x.expand(-1, 3, -1, -1)  # (N, 3, H, W), a grey image has equal R, G and B
-    elif c == 3 and c_to == 1:
-        luma = torch.tensor(LUMA, dtype=x.dtype).view(1, 3, 1, 1)
-        x = (x * luma).sum(dim=1, keepdim=True)  # (N, 1, H, W)
-    elif c != c_to:
-        raise ModelError(f"cannot adapt {c}-channel images to a {c_to}-channel backbone")
-    if x.shape[2:] != (h_to, w_to):
-        shrink = x.shape[2] > h_to or x.shape[3] > w_to
-        x = F.interpolate(x, size=(h_to, w_to), mode="bilinear", antialias=shrink)
-    m = torch.tensor(mean, dtype=x.dtype).view(1, -1, 1, 1)
-    s = torch.tensor(std, dtype=x.dtype).view(1, -1, 1, 1)
-    return (x - m) / s  # (N, C', H', W')

@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnlab.models.transferred import grid_pool
+
 LBFGS_STEPS = 60
 L2 = 1e-3  # per-feature penalty: 100 images and 500 features would otherwise fit anything
 MAX_PROBE = 1000  # images; more changes the choice little and costs time on large targets
@@ -21,16 +23,6 @@ class ProbeResult:
 
     accuracies: dict[str, float]
     chosen: str
-
-
-def grid_pool(x: torch.Tensor, grid: int) -> torch.Tensor:
-    """Average-pool a feature map to grid x grid cells and flatten, so the classifier still
-    sees where a feature fired (a global average would throw the positions away).
-
-    Shapes: (B, C, H, W) -> (B, C * min(grid, H) * min(grid, W)).
-    """
-    h, w = x.shape[-2:]
-    return F.adaptive_avg_pool2d(x, (min(grid, h), min(grid, w))).flatten(1)
 
 
 def probe_accuracy(

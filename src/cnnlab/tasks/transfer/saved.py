@@ -11,78 +11,16 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import torch
-from torch import nn
-
 from cnnlab.core.errors import ModelError
 from cnnlab.core.io import atomic_write
-from cnnlab.core.registry import Registry
 from cnnlab.data import ImageData
-from cnnlab.models import TASK_MODELS, Classifier
-from cnnlab.tasks.transfer.backbones import Backbone, TorchvisionClassifier, adapt
-from cnnlab.tasks.transfer.strategies import TransferModel, TransferResult, build_strategy
-
-
-class InputAdapter(nn.Module):
-    """Target-normalized images -> the backbone's input (channels, size, its mean/std).
-
-    Shapes: (B, C_t, H_t, W_t) -> (B, C_b, H_b, W_b).
-    """
-
-    def __init__(
-        self,
-        target_mean: tuple[float, ...],
-        target_std: tuple[float, ...],
-        backbone_input: tuple[int, int, int],
-        backbone_mean: tuple[float, ...],
-        backbone_std: tuple[float, ...],
-    ) -> None:
-        super().__init__()
-        self.register_buffer("t_mean", torch.tensor(target_mean).view(1, -1, 1, 1), False)
-        self.register_buffer("t_std", torch.tensor(target_std).view(1, -1, 1, 1), False)
-        self.shape = tuple(backbone_input)
-        self.mean, self.std = tuple(backbone_mean), tuple(backbone_std)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pixels = x * self.t_std + self.t_mean  # back to [0, 1]
-        return adapt(pixels, self.shape, self.mean, self.std)
-
-
-class TransferredClassifier(Classifier):
-    """InputAdapter, then the TransferModel a strategy built and trained."""
-
-    def __init__(self, adapter: InputAdapter, model: TransferModel) -> None:
-        super().__init__()
-        self.adapter, self.model = adapter, model
-
-    @property
-    def head(self) -> nn.Linear:  # type: ignore[override]
-        return self.model.head  # a property, so the weights are stored once
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model.forward_features(self.adapter(x))  # (B, F)
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        return self.model.head(features)
-
-
-@dataclass(frozen=True)
-class TransferredConfig:
-    """What model.json stores to rebuild a transferred model (weights come from the run)."""
-
-    backbone: dict[str, Any]  # Backbone.spec: {"run": {...}} or {"torchvision": name}
-    backbone_input: tuple[int, int, int]
-    backbone_mean: tuple[float, ...]
-    backbone_std: tuple[float, ...]
-    target_mean: tuple[float, ...]
-    target_std: tuple[float, ...]
-    strategy: str
-    cut: str = ""
-    grid: int = 4
+from cnnlab.models.transferred import InputAdapter, TransferredClassifier, TransferredConfig
+from cnnlab.tasks.transfer.backbones import Backbone
+from cnnlab.tasks.transfer.strategies import TransferResult
 
 
 def config_for(backbone: Backbone, target_mean, target_std, strategy, cut="", grid=4) -> dict:
@@ -94,40 +32,6 @@ def config_for(backbone: Backbone, target_mean, target_std, strategy, cut="", gr
         tuple(target_mean), tuple(target_std), strategy, cut, grid,
     )  # fmt: skip
     return asdict(cfg)
-
-
-def _architecture(cfg: TransferredConfig) -> Backbone:
-    """The backbone's architecture with fresh weights (the run's weights replace them)."""
-    if "torchvision" in cfg.backbone:
-        import torchvision.models as tvm
-
-        net: Classifier = TorchvisionClassifier(tvm.get_model(cfg.backbone["torchvision"]))
-    else:
-        from cnnlab.engine.runs import ModelMeta
-
-        net = ModelMeta(**cfg.backbone["run"]).build()  # type: ignore[assignment]
-    shape = tuple(cfg.backbone_input)
-    return Backbone(net.eval(), shape, cfg.backbone_mean, cfg.backbone_std, "rebuilt")  # type: ignore[arg-type]
-
-
-def build_transferred(
-    in_channels: int, num_classes: int, input_size: tuple[int, ...], cfg: TransferredConfig
-) -> TransferredClassifier:
-    """Rebuild a transferred model from its config. Shapes: (B, C, H, W) -> (B, classes)."""
-    backbone = _architecture(cfg)
-    kw = {"cut": cfg.cut, "grid": cfg.grid} if cfg.strategy == "early" else {}
-    model = build_strategy(cfg.strategy, backbone, num_classes, **kw).model
-    adapter = InputAdapter(
-        cfg.target_mean, cfg.target_std, cfg.backbone_input, cfg.backbone_mean, cfg.backbone_std
-    )
-    return TransferredClassifier(adapter, model).eval()
-
-
-TRANSFERRED = Registry("transferred model", ModelError)
-TRANSFERRED.register("transferred", TransferredConfig, "a backbone with a strategy's new head")(
-    build_transferred
-)
-TASK_MODELS["transfer"] = TRANSFERRED
 
 
 def save_transfer_run(

@@ -22,62 +22,9 @@ from torch import nn
 from cnnlab.core.errors import ConfigError, DataError
 from cnnlab.core.registry import Registry
 from cnnlab.data import ImageData
-from cnnlab.models import Classifier
-from cnnlab.tasks.transfer.backbones import Backbone, adapt_input, block_list
-from cnnlab.tasks.transfer.probe import choose_cut, grid_pool
-
-
-class TransferModel(Classifier):
-    """`features` (a whole backbone, or a _Cut of its first blocks) and a new Linear `head`.
-
-    frozen=True keeps `features` in eval mode even while the model trains: a frozen
-    BatchNorm must use its stored running statistics, and must not update them from the new
-    data (train() alone would do both). `freeze_bn` does the same for BatchNorm layers only.
-    """
-
-    def __init__(
-        self,
-        features: nn.Module,
-        num_features: int,
-        num_classes: int,
-        frozen: bool = False,
-        freeze_bn: bool = False,
-    ) -> None:
-        super().__init__()
-        self.features = features
-        self.head = nn.Linear(num_features, num_classes)
-        self.frozen, self.freeze_bn = frozen, freeze_bn
-        if frozen:
-            self.features.requires_grad_(False)
-        self.train()
-
-    def train(self, mode: bool = True) -> TransferModel:
-        super().train(mode)
-        if self.frozen:
-            self.features.eval()
-        elif self.freeze_bn:
-            for m in self.features.modules():
-                if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                    m.eval()
-        return self
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        if isinstance(self.features, Classifier):  # a whole backbone: its end features
-            return self.features.forward_features(x)  # (B, F)
-        return self.features(x)  # (B, F), e.g. a _Cut
-
-
-class _Cut(nn.Sequential):
-    """Blocks 0..k of a backbone, then pooling: to a grid x grid map, flattened (grid > 0),
-    or a global average (grid = 0). Shapes: (B, C, H, W) -> (B, F)."""
-
-    def __init__(self, *blocks: nn.Module, grid: int = 4) -> None:
-        super().__init__(*blocks)
-        self.grid = grid
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = super().forward(x)  # (B, C_k, H_k, W_k)
-        return grid_pool(h, self.grid) if self.grid else h.mean(dim=(2, 3))
+from cnnlab.models.transferred import Cut, TransferModel, block_list, with_head
+from cnnlab.tasks.transfer.backbones import Backbone, adapt_input
+from cnnlab.tasks.transfer.probe import choose_cut
 
 
 @dataclass
@@ -89,16 +36,6 @@ class Transfer:
     strategy: str
     note: str = ""
     cut: str = ""
-
-
-def _with_head(
-    backbone: Backbone, features: nn.Module, num_classes: int, **kw: Any
-) -> TransferModel:
-    """A TransferModel whose head size comes from a dummy forward of the features."""
-    probe = TransferModel(features, 1, num_classes).eval()  # eval: BN statistics untouched
-    with torch.no_grad():
-        n = probe.forward_features(torch.zeros(2, *backbone.input_shape)).shape[1]  # (2, F)
-    return TransferModel(features, int(n), num_classes, **kw)
 
 
 def _check(num_classes: int, lr: float) -> None:
@@ -116,7 +53,7 @@ def head(backbone: Backbone, num_classes: int, lr: float = 1e-3) -> Transfer:
     """Freeze the whole backbone (weights and BatchNorm statistics); train a new Linear head
     on its forward_features. Shapes: (B, C, H, W) -> (B, num_classes)."""
     _check(num_classes, lr)
-    model = _with_head(backbone, backbone.copy(), num_classes, frozen=True)
+    model = with_head(backbone.copy(), backbone.input_shape, num_classes, frozen=True)
     return Transfer(model, [{"params": list(model.head.parameters()), "lr": lr}], "head")
 
 
@@ -177,8 +114,8 @@ def early(
         )
     else:
         k = _auto_cut(blocks)
-    features = _Cut(*(m for _, m in blocks[: k + 1]), grid=grid)
-    model = _with_head(backbone, features, num_classes, frozen=True)
+    features = Cut(*(m for _, m in blocks[: k + 1]), grid=grid)
+    model = with_head(features, backbone.input_shape, num_classes, frozen=True)
     params = [{"params": list(model.head.parameters()), "lr": lr}]
     return Transfer(model, params, "early", note=note, cut=names[k])
 
@@ -201,7 +138,7 @@ def finetune(
     _check(num_classes, lr)
     if not 0 < backbone_lr_factor <= 1:
         raise ValueError(f"backbone_lr_factor must be in (0, 1], got {backbone_lr_factor}")
-    model = _with_head(backbone, backbone.copy(), num_classes, freeze_bn=freeze_bn)
+    model = with_head(backbone.copy(), backbone.input_shape, num_classes, freeze_bn=freeze_bn)
     # the backbone's own head is unused by forward_features: it stays out of the optimizer
     body = [p for n, p in model.features.named_parameters() if not n.startswith("head.")]
     groups = [
@@ -221,7 +158,7 @@ def retrain(backbone: Backbone, num_classes: int, lr: float = 1e-3) -> Transfer:
     for m in body.modules():
         if hasattr(m, "reset_parameters"):
             m.reset_parameters()
-    model = _with_head(backbone, body, num_classes)
+    model = with_head(body, backbone.input_shape, num_classes)
     params = [p for n, p in model.named_parameters() if not n.startswith("features.head.")]
     return Transfer(model, [{"params": params, "lr": lr}], "retrain")
 
