@@ -140,14 +140,14 @@ def fashion_small() -> cnnlab.ImageData:
     """2,000 training images of the embedded Fashion-MNIST subset (always shipped), its full
     1,000-image test split; the same on every machine."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(datasets_mod, "_locate", lambda *a: (None, "nowhere"))
+        mp.setattr(datasets_mod, "locate", lambda *a, **k: (None, "nowhere"))
         return cnnlab.load_dataset("fashion-mnist", train_limit=2000, seed=0)
 
 
 @pytest.fixture
 def no_system_data(monkeypatch: pytest.MonkeyPatch) -> None:
     """Named datasets find nothing on disk (the embedded subset remains)."""
-    monkeypatch.setattr(datasets_mod, "_locate", lambda *a: (None, "nowhere"))
+    monkeypatch.setattr(datasets_mod, "locate", lambda *a, **k: (None, "nowhere"))
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,7 @@ def test_period2_share_refuses_odd_sizes():
 
 
 def test_cli_checkerboard_study_end_to_end(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(datasets_mod, "_locate", lambda *a: (None, "nowhere"))
+    monkeypatch.setattr(datasets_mod, "locate", lambda *a, **k: (None, "nowhere"))
     out = tmp_path / "cb"
     rc = main(["study", "autoencoder", "checkerboard", "--epochs", "3", "--train_limit", "300",
                "--batch_size", "16", "--test_images", "100", "--decoders", "transpose,bilinear",

@@ -29,7 +29,7 @@ def fashion512() -> cnnlab.ImageData:
     """~512 embedded Fashion-MNIST training images (the same on every machine), 200 val and
     300 test images."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(datasets_mod, "_locate", lambda *a: (None, "nowhere"))
+        mp.setattr(datasets_mod, "locate", lambda *a, **k: (None, "nowhere"))
         d = cnnlab.load_dataset("fashion-mnist", train_limit=512, seed=0)
     return dataclasses.replace(
         d, val_x=d.val_x[:200], val_y=d.val_y[:200], test_x=d.test_x[:300], test_y=d.test_y[:300]
@@ -82,7 +82,7 @@ def test_the_denoiser_beats_its_noisy_input(tmp_path, fashion512):
 
 
 def test_vae_logs_a_finite_kl_and_sample_writes_grids(tmp_path, fashion512, capsys, monkeypatch):
-    monkeypatch.setattr(datasets_mod, "_locate", lambda *a: (None, "nowhere"))
+    monkeypatch.setattr(datasets_mod, "locate", lambda *a, **k: (None, "nowhere"))
     small = dataclasses.replace(fashion512, test_x=fashion512.test_x[:50])
     r = autoencode(
         data=small,
@@ -142,7 +142,7 @@ def test_sample_errors_are_one_line(tmp_path, capsys, trained_run, fashion512, m
     one_line_error(rc, err, "classify run", "not an autoencoder")
     rc, _, err = cli(capsys, "sample", tmp_path / "missing")
     one_line_error(rc, err, "missing")
-    monkeypatch.setattr(datasets_mod, "_locate", lambda *a: (None, "nowhere"))
+    monkeypatch.setattr(datasets_mod, "locate", lambda *a, **k: (None, "nowhere"))
     small = dataclasses.replace(
         fashion512, train_x=fashion512.train_x[:64], test_x=fashion512.test_x[:20]
     )

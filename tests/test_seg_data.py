@@ -9,7 +9,8 @@ import torch
 from PIL import Image
 
 from cnnlab.core.errors import DataError
-from cnnlab.data.datasets import _load_embedded, from_arrays
+from cnnlab.data.datasets import load_embedded
+from cnnlab.data.images import from_arrays
 from cnnlab.data.masks import load_mask_folder, load_nifti_pairs
 from cnnlab.data.scenes import SCENE_CLASSES, THRESHOLD, compose_scene, fashion_scenes
 from cnnlab.data.scenes import resize_nearest as resize
@@ -18,7 +19,7 @@ from cnnlab.data.volumes import VOLUME_CLASSES, volumes
 
 @pytest.fixture(scope="module")
 def items():
-    a = _load_embedded()
+    a = load_embedded()
     return from_arrays("fashion-mnist", [str(i) for i in range(10)], a, val_fraction=0.1)
 
 

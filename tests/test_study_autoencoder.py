@@ -47,7 +47,7 @@ TINY = dict(epochs=1, train_limit=300, test_images=60, batch_size=32)
 def tiny() -> cnnlab.ImageData:
     """300 embedded Fashion-MNIST training images (the same on every machine)."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(datasets_mod, "_locate", lambda *a: (None, "nowhere"))
+        mp.setattr(datasets_mod, "locate", lambda *a, **k: (None, "nowhere"))
         return cnnlab.load_dataset("fashion-mnist", train_limit=300, seed=0)
 
 
@@ -220,7 +220,7 @@ def test_report_command_on_an_autoencoder_run(compression, capsys):
 
 
 def test_cli_features_study_end_to_end(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(datasets_mod, "_locate", lambda *a: (None, "nowhere"))
+    monkeypatch.setattr(datasets_mod, "locate", lambda *a, **k: (None, "nowhere"))
     out = tmp_path / "f"
     rc, text, err = cli(capsys, "study", "autoencoder", "features", "--epochs", "1",
                         "--train_limit", "300", "--test_images", "100", "--labels", "2,10",

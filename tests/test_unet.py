@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from cnnlab.data.datasets import _load_embedded, from_arrays
+from cnnlab.data.datasets import load_embedded
+from cnnlab.data.images import from_arrays
 from cnnlab.data.scenes import SCENE_CLASSES, fashion_scenes
 from cnnlab.models import SEGMENTERS
 from cnnlab.models.unet import FCN, FCNConfig, UNet, UNetConfig
@@ -97,7 +98,7 @@ def test_bad_options_name_the_argument(kw, size, word):
 def test_tiny_run_beats_background():
     """40 Adam steps of a small U-Net on 64 32x32 scenes: test mIoU above all-background."""
     torch.manual_seed(0)
-    a = _load_embedded()
+    a = load_embedded()
     items = from_arrays("fashion-mnist", [str(i) for i in range(10)], a, val_fraction=0.1)
     data = fashion_scenes(64, 1, 32, size=32, max_items=2, seed=1, items=items)
     model = UNet(1, len(SCENE_CLASSES), (32, 32), UNetConfig(depth=2, base_width=8))

@@ -50,11 +50,11 @@ def models(ns: Any) -> int:
 
 
 def datasets(ns: Any) -> int:
-    from cnnlab.data.datasets import DATASETS, EMBEDDED, _locate
+    from cnnlab.data.datasets import DATASETS, EMBEDDED, locate
 
     rows = []
     for e in DATASETS:
-        where, tried = _locate(e.name, e.factory, None)
+        where, tried = locate(e.name, e.factory, None, download=False)  # only looks
         if where:
             found = str(where)
         elif e.factory.generate is not None:

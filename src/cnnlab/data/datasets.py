@@ -7,16 +7,16 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from cnnlab.core.errors import DataError
 from cnnlab.core.io import cache_dir
 from cnnlab.core.registry import Registry
 from cnnlab.data import glyphs, sources
+from cnnlab.data.images import ImageData, assemble, split_indices
 
 EMBEDDED = Path(__file__).parent / "embedded" / "fashion-mnist-subset.npz"
 FASHION_CLASSES = [
@@ -43,39 +43,6 @@ CIFAR_CLASSES = [
     "ship",
     "truck",
 ]
-
-
-@dataclass
-class ImageData:
-    """A classification dataset in memory. Shapes: *_x (N, C, H, W) uint8, *_y (N,) int64."""
-
-    name: str
-    classes: list[str]
-    train_x: torch.Tensor
-    train_y: torch.Tensor
-    val_x: torch.Tensor
-    val_y: torch.Tensor
-    test_x: torch.Tensor
-    test_y: torch.Tensor
-    source: str = ""
-    origin: str = ""  # what load_dataset was given: a name, or a folder's absolute path
-    mean: tuple[float, ...] = field(default=())
-    std: tuple[float, ...] = field(default=())
-
-    @property
-    def input_shape(self) -> tuple[int, int, int]:
-        return tuple(self.train_x.shape[1:])  # type: ignore[return-value]
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.classes)
-
-    def __repr__(self) -> str:
-        c, h, w = self.input_shape
-        return (
-            f"ImageData({self.name!r}, {self.num_classes} classes, {c}x{h}x{w}, "
-            f"train {len(self.train_y)}, val {len(self.val_y)}, test {len(self.test_y)})"
-        )
 
 
 @dataclass(frozen=True)
@@ -165,7 +132,11 @@ def network_allowed(host: str = "pypi.org", timeout: float = 2.0) -> bool:
         return False
 
 
-def _locate(name: str, spec: NamedSource, root: str | Path | None) -> tuple[Path | None, str]:
+def locate(
+    name: str, spec: NamedSource, root: str | Path | None, download: bool = True
+) -> tuple[Path | None, str]:
+    """Where dataset `name` is on disk (and a note), looking in the search folders and the
+    system folders; with `download`, fetching it where the network allows."""
     if spec.generate is not None:
         return None, "generated on this machine"
     tried: list[str] = []
@@ -181,7 +152,7 @@ def _locate(name: str, spec: NamedSource, root: str | Path | None) -> tuple[Path
         if hit is not None:
             return hit, ""
         tried.append(sysdir)
-    if spec.download and network_allowed():
+    if download and spec.download and network_allowed():
         import torchvision.datasets as tvd
 
         target = cache_dir()
@@ -197,36 +168,12 @@ def _locate(name: str, spec: NamedSource, root: str | Path | None) -> tuple[Path
     return None, "; ".join(dict.fromkeys(tried))
 
 
-def _load_embedded() -> dict[str, np.ndarray]:
+def load_embedded() -> dict[str, np.ndarray]:
     with np.load(EMBEDDED) as z:
         out = {k: z[k] for k in ("train_x", "train_y", "test_x", "test_y")}
     out["train_y"] = out["train_y"].astype(np.int64)
     out["test_y"] = out["test_y"].astype(np.int64)
     return out
-
-
-def _stratified_take(y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Indices of about n samples with the class proportions of y, in random order."""
-    if n >= len(y):
-        return rng.permutation(len(y))
-    picks = []
-    for c in np.unique(y):
-        idx = np.flatnonzero(y == c)
-        k = max(1, round(n * len(idx) / len(y)))
-        picks.append(rng.choice(idx, size=min(k, len(idx)), replace=False))
-    return rng.permutation(np.concatenate(picks))
-
-
-def _split(y: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    """Per-class split of indices into (keep, held out); every class keeps at least one."""
-    keep, held = [], []
-    for c in np.unique(y):
-        idx = rng.permutation(np.flatnonzero(y == c))
-        k = int(round(len(idx) * fraction))
-        k = min(k, len(idx) - 1)
-        held.append(idx[:k])
-        keep.append(idx[k:])
-    return np.sort(np.concatenate(keep)), np.sort(np.concatenate(held))
 
 
 def load_dataset(
@@ -255,7 +202,7 @@ def load_dataset(
     classes: list[str]
     if key in DATASETS:
         spec: NamedSource = DATASETS.get(key).factory
-        where, note = _locate(key, spec, root)
+        where, note = locate(key, spec, root)
         if spec.generate is not None:
             arrays = spec.generate()
             source = glyphs.describe(arrays) if key == "glyphs" else f"{key}: {note}"
@@ -263,7 +210,7 @@ def load_dataset(
             arrays = spec.read(where)
             source = f"{key} from {where}" + (f" ({note})" if note else "")
         elif key == "fashion-mnist":
-            arrays = _load_embedded()
+            arrays = load_embedded()
             source = (
                 f"fashion-mnist: the embedded subset ({len(arrays['train_y'])} train / "
                 f"{len(arrays['test_y'])} test images); install Debian's dataset-fashion-mnist "
@@ -283,64 +230,7 @@ def load_dataset(
         arrays, classes, source = _read_folder(path, image_size, test_fraction, rng)
     name_ = key if key in DATASETS else Path(key).name
     origin = key if key in DATASETS else str(Path(key).expanduser().resolve())
-    return _assemble(name_, origin, classes, arrays, source, val_fraction, train_limit, rng)
-
-
-def from_arrays(
-    name: str,
-    classes: list[str],
-    arrays: dict[str, np.ndarray],
-    *,
-    source: str = "",
-    origin: str = "",
-    val_fraction: float = 0.1,
-    train_limit: int | None = None,
-    seed: int = 0,
-) -> ImageData:
-    """ImageData from train/test arrays, with the validation split load_dataset makes.
-
-    Shapes: arrays["train_x"] (N, C, H, W) uint8, arrays["train_y"] (N,) int64; same for test.
-    """
-    if not 0.0 <= val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
-    rng = np.random.default_rng(seed)
-    return _assemble(name, origin, classes, arrays, source, val_fraction, train_limit, rng)
-
-
-def _assemble(
-    name: str,
-    origin: str,
-    classes: list[str],
-    arrays: dict[str, np.ndarray],
-    source: str,
-    val_fraction: float,
-    train_limit: int | None,
-    rng: np.random.Generator,
-) -> ImageData:
-    train_x, train_y = arrays["train_x"], arrays["train_y"]
-    keep, held = _split(train_y, val_fraction, rng)
-    val_x, val_y = train_x[held], train_y[held]
-    train_x, train_y = train_x[keep], train_y[keep]
-    if train_limit is not None:
-        pick = np.sort(_stratified_take(train_y, int(train_limit), rng))
-        train_x, train_y = train_x[pick], train_y[pick]
-    tx = torch.from_numpy(np.ascontiguousarray(train_x))
-    mean = tx.float().mean(dim=(0, 2, 3)).div(255).tolist()
-    std = tx.float().div(255).std(dim=(0, 2, 3)).clamp_min(1e-3).tolist()
-    return ImageData(
-        name=name,
-        classes=classes,
-        train_x=tx,
-        train_y=torch.from_numpy(np.ascontiguousarray(train_y)),
-        val_x=torch.from_numpy(np.ascontiguousarray(val_x)),
-        val_y=torch.from_numpy(np.ascontiguousarray(val_y)),
-        test_x=torch.from_numpy(np.ascontiguousarray(arrays["test_x"])),
-        test_y=torch.from_numpy(np.ascontiguousarray(arrays["test_y"])),
-        source=source,
-        origin=origin,
-        mean=tuple(round(m, 4) for m in mean),
-        std=tuple(round(s, 4) for s in std),
-    )
+    return assemble(name_, origin, classes, arrays, source, val_fraction, train_limit, rng)
 
 
 def _read_folder(
@@ -373,7 +263,7 @@ def _read_folder(
         classes, items = sources.list_image_folder(path)
         x = sources.read_images([f for f, _ in items], size)
         y = np.array([c for _, c in items], dtype=np.int64)
-        keep, held = _split(y, test_fraction, rng)
+        keep, held = split_indices(y, test_fraction, rng)
         arrays = {"train_x": x[keep], "train_y": y[keep], "test_x": x[held], "test_y": y[held]}
     n = len(arrays["train_y"]) + len(arrays["test_y"])
     return arrays, classes, f"image folder {path} ({n} images, {len(classes)} classes)"

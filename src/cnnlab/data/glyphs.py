@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from cnnlab.core.errors import DataError
 
 if TYPE_CHECKING:
-    from cnnlab.data.datasets import ImageData
+    from cnnlab.data.images import ImageData
 
 LETTERS = "ABCDEFGHIJ"
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
@@ -218,7 +218,7 @@ def make_glyphs(
     The same seed gives identical arrays; `cnnlab.load_dataset("glyphs")` is this with the
     defaults. Shapes: images (N, 1, size, size) uint8, white glyph on black.
     """
-    from cnnlab.data.datasets import from_arrays
+    from cnnlab.data.images import from_arrays
 
     arrays = glyph_arrays(letters, per_class, test_per_class, size, seed, fonts)
     default = (letters, per_class, test_per_class, size, seed, fonts) == (

@@ -136,7 +136,7 @@ def summarize(model: nn.Module, input_shape: tuple[int, ...] = (1, 28, 28)) -> M
     """
     if not input_shape or any(not isinstance(v, int) or v < 1 for v in input_shape):
         raise ValueError(f"input_shape must be positive ints like (1, 28, 28), got {input_shape}")
-    x = _batch(model, input_shape, 0.0)
+    x = probe_batch(model, input_shape, 0.0)
     tracer = _Tracer(model, x)
     modes = {m: m.training for m in model.modules()}
     model.eval()
@@ -218,14 +218,14 @@ class _Tracer:
                 self.frames[-1].append((tuple(t.shape[2:]), self._get(t, self.frames[:-1])))
 
     def _leave(self, module: nn.Module, inputs: tuple, output: Any) -> None:
-        y = _first_tensor(output)
+        y = first_tensor(output)
         state = self._get(y, self.frames) if y is not None else None
         self.frames.pop()
         self._set(y, state)
 
     def _leaf_hook(self, name: str) -> Any:
         def hook(module: nn.Module, inputs: tuple, output: Any) -> None:
-            x, y = _first_tensor(inputs), _first_tensor(output)
+            x, y = first_tensor(inputs), first_tensor(output)
             if x is None or y is None:
                 return
             state = _propagate(module, self._get(x, self.frames), x, y)
@@ -334,14 +334,14 @@ def _macs(m: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
     return 0
 
 
-def _batch(model: nn.Module, shape: tuple[int, ...], value: float) -> torch.Tensor:
+def probe_batch(model: nn.Module, shape: tuple[int, ...], value: float) -> torch.Tensor:
     """A batch of 1 filled with `value`, on the model's device and in its dtype."""
     p = next(model.parameters(), None)
     kw = {"dtype": p.dtype, "device": p.device} if p is not None else {}
     return torch.full((1, *shape), value, **kw)
 
 
-def _first_tensor(value: Any) -> torch.Tensor | None:
+def first_tensor(value: Any) -> torch.Tensor | None:
     if isinstance(value, torch.Tensor):
         return value
     if isinstance(value, (tuple, list)):

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnnlab.mechanics.arithmetic import _batch, _first_tensor
+from cnnlab.mechanics.arithmetic import first_tensor, probe_batch
 
 _AVERAGE_OF = {  # a max-pool passes gradient to its argmax only; these pass it to the window
     nn.MaxPool1d: nn.AvgPool1d, nn.MaxPool2d: nn.AvgPool2d, nn.MaxPool3d: nn.AvgPool3d,
@@ -43,10 +43,10 @@ def measure_receptive_field(
     seen: list[torch.Tensor] = []
 
     def stop(module: nn.Module, inputs: tuple, output: Any) -> None:
-        seen.append(_first_tensor(output))
+        seen.append(first_tensor(output))
         raise _Stop
 
-    x = _batch(probe, input_shape, 1.0).requires_grad_()
+    x = probe_batch(probe, input_shape, 1.0).requires_grad_()
     handle = modules[layer_name].register_forward_hook(stop)
     try:
         probe(x)

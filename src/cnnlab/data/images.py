@@ -1,0 +1,125 @@
+"""Image classification data in memory (ImageData) and how it is assembled from train/test
+arrays: the class-balanced validation split and training subset, mean and std."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+
+@dataclass
+class ImageData:
+    """A classification dataset in memory. Shapes: *_x (N, C, H, W) uint8, *_y (N,) int64."""
+
+    name: str
+    classes: list[str]
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    source: str = ""
+    origin: str = ""  # what load_dataset was given: a name, or a folder's absolute path
+    mean: tuple[float, ...] = field(default=())
+    std: tuple[float, ...] = field(default=())
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(self.train_x.shape[1:])  # type: ignore[return-value]
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def __repr__(self) -> str:
+        c, h, w = self.input_shape
+        return (
+            f"ImageData({self.name!r}, {self.num_classes} classes, {c}x{h}x{w}, "
+            f"train {len(self.train_y)}, val {len(self.val_y)}, test {len(self.test_y)})"
+        )
+
+
+def stratified_take(y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of about n samples with the class proportions of y, in random order."""
+    if n >= len(y):
+        return rng.permutation(len(y))
+    picks = []
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        k = max(1, round(n * len(idx) / len(y)))
+        picks.append(rng.choice(idx, size=min(k, len(idx)), replace=False))
+    return rng.permutation(np.concatenate(picks))
+
+
+def split_indices(
+    y: np.ndarray, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, ...]:
+    """Per-class split of indices into (keep, held out); every class keeps at least one."""
+    keep, held = [], []
+    for c in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        k = int(round(len(idx) * fraction))
+        k = min(k, len(idx) - 1)
+        held.append(idx[:k])
+        keep.append(idx[k:])
+    return np.sort(np.concatenate(keep)), np.sort(np.concatenate(held))
+
+
+def from_arrays(
+    name: str,
+    classes: list[str],
+    arrays: dict[str, np.ndarray],
+    *,
+    source: str = "",
+    origin: str = "",
+    val_fraction: float = 0.1,
+    train_limit: int | None = None,
+    seed: int = 0,
+) -> ImageData:
+    """ImageData from train/test arrays, with the validation split load_dataset makes.
+
+    Shapes: arrays["train_x"] (N, C, H, W) uint8, arrays["train_y"] (N,) int64; same for test.
+    """
+    if not 0.0 <= val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    rng = np.random.default_rng(seed)
+    return assemble(name, origin, classes, arrays, source, val_fraction, train_limit, rng)
+
+
+def assemble(
+    name: str,
+    origin: str,
+    classes: list[str],
+    arrays: dict[str, np.ndarray],
+    source: str,
+    val_fraction: float,
+    train_limit: int | None,
+    rng: np.random.Generator,
+) -> ImageData:
+    train_x, train_y = arrays["train_x"], arrays["train_y"]
+    keep, held = split_indices(train_y, val_fraction, rng)
+    val_x, val_y = train_x[held], train_y[held]
+    train_x, train_y = train_x[keep], train_y[keep]
+    if train_limit is not None:
+        pick = np.sort(stratified_take(train_y, int(train_limit), rng))
+        train_x, train_y = train_x[pick], train_y[pick]
+    tx = torch.from_numpy(np.ascontiguousarray(train_x))
+    mean = tx.float().mean(dim=(0, 2, 3)).div(255).tolist()
+    std = tx.float().div(255).std(dim=(0, 2, 3)).clamp_min(1e-3).tolist()
+    return ImageData(
+        name=name,
+        classes=classes,
+        train_x=tx,
+        train_y=torch.from_numpy(np.ascontiguousarray(train_y)),
+        val_x=torch.from_numpy(np.ascontiguousarray(val_x)),
+        val_y=torch.from_numpy(np.ascontiguousarray(val_y)),
+        test_x=torch.from_numpy(np.ascontiguousarray(arrays["test_x"])),
+        test_y=torch.from_numpy(np.ascontiguousarray(arrays["test_y"])),
+        source=source,
+        origin=origin,
+        mean=tuple(round(m, 4) for m in mean),
+        std=tuple(round(s, 4) for s in std),
+    )
