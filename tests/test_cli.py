@@ -349,6 +349,22 @@ def test_datasets_lists_every_dataset(capsys, no_system_data):
     assert "embedded subset" in out and "not found" in out
 
 
+def test_datasets_only_looks_even_where_the_network_answers(capsys, tmp_path, monkeypatch):
+    import torchvision.datasets as tvd
+
+    import cnnlab.data.datasets as datasets_mod
+
+    monkeypatch.setenv("CNNLAB_CACHE", str(tmp_path))  # an empty cache: nothing found there
+    monkeypatch.setattr(datasets_mod, "network_allowed", lambda *a, **k: True)
+    fetched = []
+    for name in ("FashionMNIST", "MNIST", "CIFAR10"):
+        monkeypatch.setattr(tvd, name, lambda *a, _n=name, **k: fetched.append(_n))
+    rc, out, _ = cli(capsys, "datasets")
+    assert rc == 0 and "fashion-mnist" in out
+    assert fetched == []  # listing never starts a download
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_report_rewrites_the_report(trained_run: Path, tmp_path: Path, capsys):
     run = Path(shutil.copytree(trained_run, tmp_path / "run"))
     (run / "report.html").unlink()
