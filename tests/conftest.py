@@ -187,3 +187,17 @@ def source_run(fashion_source: cnnlab.ImageData, tmp_path_factory: pytest.TempPa
         console=Console(quiet=True),
     )  # fmt: skip
     return result.run_dir
+
+
+# ---- every task, tiny: the options of a one-epoch run of each registered task --------------
+# A new task adds its entry here; tests/engine/test_ddp.py fails until it does.
+TASK_SMOKE = {
+    "classify": lambda folder: ["--data", str(folder), "--model", "mlp", "--batch_size", "4",
+                                "--augment", "none"],
+    "autoencode": lambda folder: ["--data", str(folder), "--model", "ae-linear",
+                                  "--batch_size", "4"],
+    "segment": lambda folder: ["--data", "fashion-scenes", "--n_train", "16", "--n_val", "6",
+                               "--n_test", "4", "--size", "32", "--batch_size", "4",
+                               "--augment", "false", "--model_args",
+                               '{"norm": "group", "depth": 2, "base_width": 8}'],
+}  # fmt: skip

@@ -165,3 +165,7 @@ def test_stride_gives_every_process_the_same_number_of_batches():
     seen = torch.cat([b for p in parts for b in p])
     assert len(seen) == len(set(seen.tolist())) == 48  # 6 full batches, no image twice
     assert num_batches(5, 8, Context()) == 1  # tiny data: the one partial batch
+    # evaluation uses every index once, even when the processes get unequal counts
+    val = [list(stride(torch.arange(6), 16, Context(rank=r, world=2), drop_last=False))
+           for r in range(2)]  # fmt: skip
+    assert [len(v) for v in val] == [1, 0] and val[0][0].tolist() == list(range(6))

@@ -35,20 +35,24 @@ class Context:
 
 
 def stride(indices: torch.Tensor, batch_size: int, ctx: Context, drop_last: bool = True):
-    """Split `indices` into batches and give this process every world-th one; every process
-    gets the same number of batches (an unequal count makes DDP wait forever). With
-    drop_last the ragged last batch goes, unless it is the only one (tiny data).
+    """Split `indices` into batches and give this process every world-th one.
+
+    Training (drop_last=True): the ragged last batch goes, unless it is the only one (tiny
+    data), and every process gets the same number of batches (an unequal count makes DDP's
+    gradient exchange wait forever). Evaluation (drop_last=False): every index is used once,
+    and a process may get one batch fewer (no collective runs per batch there).
     Shapes: indices (N,) -> an iterator of (<= batch_size,) index tensors."""
     n = len(indices)
     count = n // batch_size if drop_last and n > batch_size else -(-n // batch_size)
-    count -= count % ctx.world
+    if drop_last:
+        count -= count % ctx.world
     for i in range(ctx.rank, count, ctx.world):
         yield indices[i * batch_size : (i + 1) * batch_size]
 
 
-def num_batches(n: int, batch_size: int, ctx: Context, drop_last: bool = True) -> int:
-    """How many batches `stride` gives this process."""
-    count = n // batch_size if drop_last and n > batch_size else -(-n // batch_size)
+def num_batches(n: int, batch_size: int, ctx: Context) -> int:
+    """How many training batches `stride` gives each process."""
+    count = n // batch_size if n > batch_size else -(-n // batch_size)
     return (count - count % ctx.world) // ctx.world
 
 

@@ -31,6 +31,8 @@ def to_unit(x: torch.Tensor) -> torch.Tensor:
 
 
 def _chunked(metric: nn.Module, x_hat: torch.Tensor, x: torch.Tensor, chunk: int) -> float:
+    # the metrics are made with sync_on_compute=False: under DDP they score this process's
+    # images only (the engine sums over processes), and never wait for a process that has none
     if x_hat.shape != x.shape:
         raise ValueError(f"x_hat and x must have one shape, got {tuple(x_hat.shape)} and "
                          f"{tuple(x.shape)}")  # fmt: skip
@@ -45,14 +47,16 @@ def _chunked(metric: nn.Module, x_hat: torch.Tensor, x: torch.Tensor, chunk: int
 def psnr(x_hat: torch.Tensor, x: torch.Tensor, chunk: int = 512) -> float:
     """Mean per-image PSNR in dB, 10 log10(1 / MSE) with data_range 1; inf if every image is
     reproduced exactly. Shapes: x_hat, x (N, C, H, W) in [0, 1] (or uint8) -> float."""
-    metric = PeakSignalNoiseRatio(data_range=1.0, reduction="elementwise_mean", dim=(1, 2, 3))
+    metric = PeakSignalNoiseRatio(data_range=1.0, reduction="elementwise_mean", dim=(1, 2, 3),
+                                  sync_on_compute=False)  # fmt: skip
     return _chunked(metric, x_hat, x, chunk)
 
 
 def ssim(x_hat: torch.Tensor, x: torch.Tensor, chunk: int = 512) -> float:
     """Mean per-image SSIM (11x11 Gaussian window, data_range 1); images need H, W >= 11.
     Shapes: x_hat, x (N, C, H, W) in [0, 1] (or uint8) -> float."""
-    return _chunked(StructuralSimilarityIndexMeasure(data_range=1.0), x_hat, x, chunk)
+    metric = StructuralSimilarityIndexMeasure(data_range=1.0, sync_on_compute=False)
+    return _chunked(metric, x_hat, x, chunk)
 
 
 def mse(x_hat: torch.Tensor, x: torch.Tensor) -> float:
