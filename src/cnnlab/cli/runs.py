@@ -25,47 +25,20 @@ def register(sub: Any) -> dict:
 
 
 def predict(ns: Any) -> int:
-    from cnnlab.engine.runs import read_meta
-    from cnnlab.tasks.classify.predict import predict as predict_api
-
-    if read_meta(ns.run).task == "segment":
-        return predict_masks(ns)
-
-    if ns.topk < 1:
-        raise ValueError(f"topk must be >= 1, got {ns.topk}")
-    for p in predict_api(ns.run, ns.files, topk=ns.topk):
-        tops = "  ".join(f"{c} {prob:.1%}" for c, prob in p.top)
-        console.print(f"{p.source}: {tops}", highlight=False)
+    for line in _task_of(ns.run).predict(Path(ns.run), ns.files, topk=ns.topk, out=ns.out):
+        console.print(line, highlight=False)
     return 0
 
 
-def predict_masks(ns: Any) -> int:
-    """A segmentation run: one mask file per input (sliding windows for large inputs)."""
-    from cnnlab.core.errors import ConfigError
-    from cnnlab.engine.runs import load_model
-    from cnnlab.tasks.segment.predict import predict_mask
-
-    if ns.out is not None and len(ns.files) > 1:
-        raise ConfigError("--out names one output file; give one input FILE or leave --out out")
-    model = load_model(ns.run)
-    for f in ns.files:
-        p = predict_mask(model, f, out=ns.out)
-        for note in p.notes:
-            console.print(note, highlight=False)
-        shape = "x".join(str(s) for s in p.shape)
-        how = "sliding windows" if p.windowed else "one pass"
-        top = ", ".join(f"{c} {n / sum(p.counts.values()):.1%}" for c, n in p.counts.items())
-        extra = f" (overlay {p.overlay})" if p.overlay else ""
-        console.print(f"{p.source} ({shape}, {how}) -> {p.mask}{extra}: {top}", highlight=False)
-    return 0
-
-
-def report(ns: Any) -> int:
+def _task_of(run: str | Path) -> Any:
+    """The Task class of a run folder (a transfer run is a classifier: the classifier's)."""
     from cnnlab.engine.runs import read_meta
     from cnnlab.tasks import TASKS
 
-    task = read_meta(ns.run).task
-    # a transfer run is a classifier: its report is the classifier's
-    entry = TASKS.get("classify" if task == "transfer" else task)
-    console.print(f"report: {entry.factory.report(Path(ns.run))}")
+    task = read_meta(Path(run)).task
+    return TASKS.get("classify" if task == "transfer" else task).factory
+
+
+def report(ns: Any) -> int:
+    console.print(f"report: {_task_of(ns.run).report(Path(ns.run))}")
     return 0

@@ -137,6 +137,14 @@ class Task:
         (title, headers, rows)."""
         return []
 
+    @classmethod
+    def predict(cls, run: Path, files: list[str], **options: Any) -> list[str]:
+        """Apply the run's model to files; the lines `cnnlab predict` prints."""
+        from cnnlab.core.errors import ConfigError
+
+        raise ConfigError(f"{run} is a {cls.name} run; `cnnlab predict` takes classifier and "
+                          "segmentation runs")  # fmt: skip
+
     @staticmethod
     def report(folder: Path) -> Path:
         """(Re)write folder/report.html from the run folder's files; returns its path."""

@@ -117,6 +117,15 @@ class ClassifyTask(Task):
         parts.append(f"{row['img_per_s']:,.0f} img/s  {row['time']:.1f} s")
         return "  ".join(parts)
 
+    @classmethod
+    def predict(cls, run: Path, files: list[str], topk: int = 3, **options: Any) -> list[str]:
+        from cnnlab.tasks.classify.predict import predict
+
+        if topk < 1:
+            raise ValueError(f"topk must be >= 1, got {topk}")
+        return [f"{p.source}: " + "  ".join(f"{c} {prob:.1%}" for c, prob in p.top)
+                for p in predict(run, files, topk=topk)]  # fmt: skip
+
     @staticmethod
     def report(folder: Path) -> Path:
         from cnnlab.tasks.classify.report import run_report

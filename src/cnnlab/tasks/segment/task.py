@@ -138,6 +138,26 @@ class SegTask(Task):
             f"report: {result.folder / 'report.html'}",
         ]
 
+    @classmethod
+    def predict(cls, run: Path, files: list[str], out: str | None = None, **options: Any):
+        """One mask file per input (sliding windows for inputs larger than the crops)."""
+        from cnnlab.tasks.segment.predict import predict_mask
+
+        if out is not None and len(files) > 1:
+            raise ConfigError("--out names one output file; give one input FILE or leave --out "
+                              "out")  # fmt: skip
+        model, lines = runs.load_model(run), []
+        for f in files:
+            p = predict_mask(model, f, out=out)
+            lines += p.notes
+            shape = "x".join(str(s) for s in p.shape)
+            how = "sliding windows" if p.windowed else "one pass"
+            total = sum(p.counts.values())
+            top = ", ".join(f"{c} {n / total:.1%}" for c, n in p.counts.items())
+            extra = f" (overlay {p.overlay})" if p.overlay else ""
+            lines.append(f"{p.source} ({shape}, {how}) -> {p.mask}{extra}: {top}")
+        return lines
+
     @staticmethod
     def report(folder: Path) -> Path:
         import json
