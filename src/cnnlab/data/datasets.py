@@ -9,6 +9,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -267,6 +268,15 @@ def _read_folder(
         arrays = {"train_x": x[keep], "train_y": y[keep], "test_x": x[held], "test_y": y[held]}
     n = len(arrays["train_y"]) + len(arrays["test_y"])
     return arrays, classes, f"image folder {path} ({n} images, {len(classes)} classes)"
+
+
+def load_dataset_of(cfg: Any) -> ImageData:
+    """The ImageData a run's config names: its data, val_fraction, train_limit, image_size and
+    seed (a config object or a config.yaml dict; missing keys take load_dataset's defaults)."""
+    get = cfg.get if isinstance(cfg, dict) else lambda k, d=None: getattr(cfg, k, d)
+    return load_dataset(get("data", "fashion-mnist"), val_fraction=get("val_fraction", 0.1),
+                        train_limit=get("train_limit"), image_size=get("image_size"),
+                        seed=get("seed", 0))  # fmt: skip
 
 
 def default_augment(name: str) -> str:

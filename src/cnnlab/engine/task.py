@@ -73,6 +73,8 @@ class Task:
     run_name = "run"
     cfg: Any = None
     ctx: Context = Context()
+    # which epoch's model the run keeps: the best (lowest val/loss, else train/loss) or the last
+    keep = "best"
     # whether the task's image batches come channels-last when ctx.channels_last asks for it
     # (the engine then converts the model too: measured faster for convolutions on the CPU)
     channels_last = False

@@ -10,20 +10,25 @@ and per-layer activation and gradient statistics at the start of training.
 from __future__ import annotations
 
 import math
-import time
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from rich.console import Console
 from torch import nn
 
-from cnnlab.data import BatchLoader, ImageData, load_dataset
+from cnnlab.data import ImageData, load_dataset
+from cnnlab.engine.loop import fit
 from cnnlab.models import create_model
 from cnnlab.nn.init import LAYERS, init_weights, parse_init
+from cnnlab.tasks.classify.config import TrainConfig
 from cnnlab.tasks.classify.evaluate import predict_logits
+from cnnlab.tasks.classify.task import ClassifyTask
 
 DEFAULT_SCHEMES = (
     "zeros,ones,uniform,uniform-rule,normal,normal-rule,truncated-normal,"
@@ -233,51 +238,66 @@ def _abs_clip(t: torch.Tensor, bins: np.ndarray) -> np.ndarray:
     return np.clip(a, 0.0, bins[-1])
 
 
+class _StudyRun(ClassifyTask):
+    """One run of the study on the engine: the classifier task with the course's settings,
+    its start statistics taken on the first batch before any step, and the last epoch's model
+    kept (a diverged run has no best one). No validation per epoch and no report: the study
+    scores the validation split once at the end and draws its own figures."""
+
+    keep = "last"
+
+    def build_model(self) -> nn.Module:
+        model = super().build_model()
+        if parse_init(self.cfg.init)[0] == "default":
+            init_weights(model, "default")  # the study re-draws PyTorch's default too
+        first_x, first_y = next(iter(self.loader().epoch(0)))
+        self.start = layer_stats(model, first_x.contiguous(), first_y)
+        self._loader = None  # rebuilt once the engine has chosen the memory format
+        return model
+
+    def val_batches(self):
+        return iter(())
+
+    def finish(self, folder: Path, model: nn.Module, result: Any) -> dict[str, float]:
+        d = self.data
+        logits = predict_logits(model, d.val_x, d.mean, d.std)
+        val_loss = F.cross_entropy(logits, d.val_y).item()
+        ok = torch.isfinite(logits).all(dim=1)
+        pred = torch.where(ok, logits.nan_to_num().argmax(1), -1)  # a diverged output is wrong
+        return {"val_acc": (pred == d.val_y).float().mean().item(),
+                "val_loss": val_loss if math.isfinite(val_loss) else math.nan}  # fmt: skip
+
+
 def _train_one(
-    cfg: InitStudyConfig, data: ImageData, model_name: str, scheme: str, seed: int
+    cfg: InitStudyConfig, data: ImageData, model_name: str, scheme: str, seed: int, runs_dir: str
 ) -> tuple[RunRow, list[LayerStats]]:
-    torch.manual_seed(seed)
-    c, h, w = data.input_shape
-    model = create_model(model_name, c, data.num_classes, (h, w))
-    init_weights(model, scheme)
-    loader = BatchLoader(
-        data.train_x, data.train_y, cfg.batch_size, data.mean, data.std, shuffle=True, seed=seed
-    )
-    first_x, first_y = next(iter(loader.epoch(0)))
-    start = layer_stats(model, first_x, first_y)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    steps, losses, window, step = [], [], [], 0
-    every = max(1, min(cfg.log_every, cfg.epochs * len(loader) // 10))  # >= 10 points a curve
-    t0 = time.perf_counter()
-    model.train()
-    for epoch in range(cfg.epochs):
-        for x, y in loader.epoch(epoch):
-            loss = F.cross_entropy(model(x), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-            window.append(loss.item())
-            if len(window) == every:
-                steps.append(step)
-                losses.append(float(np.mean(window)) if np.isfinite(window).all() else math.nan)
-                window = []
-    seconds = time.perf_counter() - t0
-    logits = predict_logits(model, data.val_x, data.mean, data.std)
-    val_loss = F.cross_entropy(logits, data.val_y).item()
-    ok = torch.isfinite(logits).all(dim=1)
-    pred = torch.where(ok, logits.nan_to_num().argmax(1), -1)  # a diverged output is wrong
-    row = RunRow(
-        model=model_name,
-        scheme=scheme,
-        seed=seed,
-        val_acc=(pred == data.val_y).float().mean().item(),
-        val_loss=val_loss if math.isfinite(val_loss) else math.nan,
-        steps=steps,
-        losses=losses,
-        seconds=seconds,
-    )
-    return row, start
+    """One model, scheme and seed through the engine: Adam (AdamW without decay) at a constant
+    lr, no augmentation or label smoothing, fp32: the course's settings."""
+    run_cfg = TrainConfig(
+        data=data.origin or data.name, model=model_name, epochs=cfg.epochs,
+        batch_size=cfg.batch_size, lr=cfg.lr, optimizer="adamw", weight_decay=0.0,
+        schedule="constant", label_smoothing=0.0, augment="none", seed=seed, init=scheme,
+        precision="32", progress=False, runs_dir=runs_dir, name=f"{model_name}-{scheme}-{seed}",
+    )  # fmt: skip
+    per_epoch = len(data.train_y) // cfg.batch_size if len(data.train_y) > cfg.batch_size else 1
+    every = max(1, min(cfg.log_every, cfg.epochs * per_epoch // 10))  # >= 10 points a curve
+    steps: list[int] = []
+    losses: list[float] = []
+    window: list[float] = []
+
+    def on_step(step: int, loss: torch.Tensor) -> None:
+        window.append(loss.item())
+        if len(window) == every:
+            steps.append(step)
+            losses.append(float(np.mean(window)) if np.isfinite(window).all() else math.nan)
+            window.clear()
+
+    task = _StudyRun(run_cfg, data)
+    r = fit(task, run_cfg, console=Console(quiet=True), on_step=on_step)
+    row = RunRow(model=model_name, scheme=scheme, seed=seed, val_acc=r.test["val_acc"],
+                 val_loss=r.test["val_loss"], steps=steps, losses=losses,
+                 seconds=r.train_time_s)  # fmt: skip
+    return row, task.start
 
 
 def run(
@@ -295,16 +315,17 @@ def run(
     result = InitStudyResult(
         config=asdict(cfg), data_source=data.source, chance=1.0 / data.num_classes
     )
-    for name in cfg.models:
-        result.start[name] = {}
-        for scheme in cfg.scheme_list:
-            for seed in range(cfg.seeds):
-                row, start = _train_one(cfg, data, name, scheme, seed)
-                result.runs.append(row)
-                if seed == 0:
-                    result.start[name][scheme] = start
-                log(
-                    f"{name:10s} {scheme:18s} seed {seed}: val acc {row.val_acc:6.1%}  "
-                    f"loss {row.val_loss:.3f}  ({row.seconds:.1f} s)"
-                )
+    with tempfile.TemporaryDirectory() as runs_dir:  # the engine's run folders, not kept
+        for name in cfg.models:
+            result.start[name] = {}
+            for scheme in cfg.scheme_list:
+                for seed in range(cfg.seeds):
+                    row, start = _train_one(cfg, data, name, scheme, seed, runs_dir)
+                    result.runs.append(row)
+                    if seed == 0:
+                        result.start[name][scheme] = start
+                    log(
+                        f"{name:10s} {scheme:18s} seed {seed}: val acc {row.val_acc:6.1%}  "
+                        f"loss {row.val_loss:.3f}  ({row.seconds:.1f} s)"
+                    )
     return result

@@ -9,7 +9,7 @@ import torch
 
 from cnnlab.core.errors import ConfigError, RunError
 from cnnlab.core.io import free_name
-from cnnlab.data import load_dataset
+from cnnlab.data.datasets import load_dataset_of
 from cnnlab.engine import runs
 from cnnlab.tasks.autoencode.config import TASK, make_ae_config
 from cnnlab.tasks.autoencode.metrics import interpolate
@@ -78,13 +78,7 @@ def sample_run(
         notes += [note] if note else []
     i, j = pair if pair is not None else (0, 1)
     cfg = make_ae_config(runs.read_config(folder))
-    data = load_dataset(
-        cfg.data,
-        val_fraction=cfg.val_fraction,
-        train_limit=cfg.train_limit,
-        image_size=cfg.image_size,
-        seed=cfg.seed,
-    )
+    data = load_dataset_of(cfg)
     m = len(data.test_x)
     if not (0 <= i < m and 0 <= j < m):
         raise ConfigError(

@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlab.data import ImageData, load_dataset
+from cnnlab.data import ImageData
+from cnnlab.data.datasets import load_dataset_of
 from cnnlab.data.noise import Noise, parse_noise
 from cnnlab.engine import runs
 from cnnlab.engine.task import Context, Task, num_batches, stride
@@ -60,9 +61,7 @@ class AutoencodeTask(Task):
         super().setup(ctx)
         cfg = self.cfg
         if self.data is None:
-            self.data = load_dataset(cfg.data, val_fraction=cfg.val_fraction,
-                                     train_limit=cfg.train_limit, image_size=cfg.image_size,
-                                     seed=cfg.seed)  # fmt: skip
+            self.data = load_dataset_of(cfg)
             ctx.log(f"data: {self.data.source}")
         self.run_name = cfg.name or f"{cfg.model}-{self.data.name}"
         self.val_y = to_unit(self.data.val_x)

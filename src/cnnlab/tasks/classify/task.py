@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlab.data import Augment, BatchLoader, ImageData, default_augment, load_dataset
+from cnnlab.data import Augment, BatchLoader, ImageData, default_augment
+from cnnlab.data.datasets import load_dataset_of
 from cnnlab.data.loader import normalize
 from cnnlab.engine import runs
 from cnnlab.engine.task import Context, Task
@@ -45,9 +46,7 @@ class ClassifyTask(Task):
         cfg = self.cfg
         MODELS.get(cfg.model)  # an unknown name fails before the data is read
         if self.data is None:
-            self.data = load_dataset(cfg.data, val_fraction=cfg.val_fraction,
-                                     train_limit=cfg.train_limit, image_size=cfg.image_size,
-                                     seed=cfg.seed)  # fmt: skip
+            self.data = load_dataset_of(cfg)
             ctx.log(f"data: {self.data.source}")
         self.run_name = cfg.name or f"{cfg.model}-{self.data.name}"
 

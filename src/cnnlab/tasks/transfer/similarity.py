@@ -137,19 +137,13 @@ def source_data(folder: str | Path) -> ImageData:
 
     Shapes: images (N, C, H, W) uint8.
     """
-    from cnnlab.data import load_dataset
+    from cnnlab.data.datasets import load_dataset_of
     from cnnlab.engine.runs import read_config, read_meta
     from cnnlab.tasks.transfer.strategies import select_classes
 
     folder = Path(folder)
     cfg, meta = read_config(folder), read_meta(folder)
-    data = load_dataset(
-        cfg.get("data", "fashion-mnist"),
-        val_fraction=cfg.get("val_fraction", 0.1),
-        train_limit=cfg.get("train_limit"),
-        image_size=cfg.get("image_size"),
-        seed=cfg.get("seed", 0),
-    )
+    data = load_dataset_of(cfg)
     if meta.classes and meta.classes != data.classes:
         missing = [c for c in meta.classes if c not in data.classes]
         if missing:

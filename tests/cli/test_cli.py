@@ -403,5 +403,3 @@ def test_demo(image_folder: Path, tmp_path: Path, capsys):
     assert (out_dir / "report.html").is_file()
     assert (out_dir / "figures" / "robustness.png").is_file()
     assert str((out_dir / "report.html").resolve()) in out.replace("\n", "")
-
-
