@@ -23,7 +23,8 @@ import torch
 from cnnlab.core.errors import ConfigError
 from cnnlab.data import ImageData, load_dataset
 from cnnlab.tasks.transfer.guide import GUIDE, SIMILAR_BELOW, SMALL_BELOW, diagnose
-from cnnlab.tasks.transfer.strategies import STRATEGIES, select_classes, train_transfer
+from cnnlab.tasks.transfer.strategies import STRATEGIES, select_classes
+from cnnlab.tasks.transfer.task import train_transfer
 
 QUADRANTS = ("small + similar", "small + different", "large + similar", "large + different")
 

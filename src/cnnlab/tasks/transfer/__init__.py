@@ -15,8 +15,8 @@ from cnnlab.tasks.transfer.strategies import (
     head,
     retrain,
     select_classes,
-    train_transfer,
 )
+from cnnlab.tasks.transfer.task import train_transfer
 
 __all__ = [
     "GUIDE",

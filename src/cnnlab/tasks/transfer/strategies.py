@@ -1,4 +1,4 @@
-"""The four strategies of the lecture's transfer-learning guide, and a compact training loop.
+"""The four strategies of the lecture's transfer-learning guide (trained by tasks/transfer/task.py).
 
 head      small + similar: freeze the whole backbone, train a new classifier on its end features
 early     small + different: cut after an early block, freeze it, classifier on those features
@@ -11,12 +11,10 @@ parameter groups for the optimizer, which hold only what is trained.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from cnnlab.core.errors import ConfigError, DataError
@@ -228,62 +226,3 @@ def accuracy(model: nn.Module, backbone: Backbone, x: torch.Tensor, y: torch.Ten
         logits = model(adapt_input(x[i : i + 256], backbone))
         correct += int((logits.argmax(1) == y[i : i + 256]).sum())
     return correct / max(1, len(y))
-
-
-def train_transfer(
-    backbone: Backbone,
-    data: ImageData,
-    strategy: str = "head",
-    *,
-    epochs: int = 3,
-    lr: float = 1e-3,
-    batch_size: int = 64,
-    seed: int = 0,
-    optimizer: str = "adam",
-    label_smoothing: float = 0.1,
-    **strategy_args: Any,
-) -> TransferResult:
-    """Build `strategy` on `backbone` for `data` and train it; returns test accuracy.
-
-    A compact loop rather than cnnlab's Trainer, which builds its model from a config and
-    has no place for a prebuilt model with per-group learning rates. No augmentation.
-    Shapes: data images (N, C, H, W) uint8, adapted to backbone.input_shape per batch.
-    """
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    if optimizer not in ("adam", "sgd"):
-        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
-    torch.manual_seed(seed)  # the new head's initial weights
-    if strategy == "early" and strategy_args.get("cut") is None:
-        # the cut is chosen by linear probes on the training split (never the test split)
-        strategy_args.setdefault("probe", (data.train_x, data.train_y))
-    t = build_strategy(strategy, backbone, data.num_classes, lr=lr, **strategy_args)
-    model = t.model
-    if optimizer == "adam":
-        opt: torch.optim.Optimizer = torch.optim.Adam(t.param_groups)
-    else:
-        opt = torch.optim.SGD(t.param_groups, momentum=0.9)
-    gen = torch.Generator().manual_seed(seed)
-    n, history = len(data.train_y), []
-    start = time.perf_counter()
-    for _ in range(epochs):
-        model.train()
-        order, total = torch.randperm(n, generator=gen), 0.0
-        steps = max(1, n // batch_size)  # drop the last partial batch (BatchNorm needs > 1)
-        for i in range(steps):
-            sel = order[i * batch_size : (i + 1) * batch_size]
-            loss = F.cross_entropy(
-                model(adapt_input(data.train_x[sel], backbone)),
-                data.train_y[sel],
-                label_smoothing=label_smoothing,
-            )
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += float(loss.detach())
-        history.append(total / steps)
-    seconds = time.perf_counter() - start
-    acc = accuracy(model, backbone, data.test_x, data.test_y)
-    return TransferResult(t.strategy, acc, seconds, model, t.cut, history, t.note)

@@ -1,0 +1,149 @@
+"""Transfer learning as an engine task: a strategy's model (a backbone's features, frozen or
+not, and a new head) trained on the target's images, adapted to the backbone batch by batch.
+`train_transfer` is its Python face; the run folder it trains in is scratch (a transfer worth
+keeping is written by save_transfer_run, a run folder that predicts and reports)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from rich.console import Console
+from torch import nn
+
+from cnnlab.core.config import check_ranges
+from cnnlab.data import ImageData
+from cnnlab.engine import runs
+from cnnlab.engine.loop import LoopConfig, fit
+from cnnlab.engine.task import Context, Task, num_batches, stride
+from cnnlab.tasks.transfer.backbones import Backbone, adapt_input
+from cnnlab.tasks.transfer.saved import config_for
+from cnnlab.tasks.transfer.strategies import TransferResult, accuracy, build_strategy
+
+
+@dataclass(frozen=True)
+class TransferRunConfig(LoopConfig):
+    """One strategy's training (the loop settings, and the batches and loss).
+
+    Args:
+        transfer: the guide's strategy: head, early, finetune or retrain (`strategy` is the
+            Fabric strategy of the loop settings: auto, ddp, ...).
+        model: what model.json calls the result.
+        batch_size: images per step.
+        label_smoothing: cross-entropy label smoothing.
+    """
+
+    transfer: str = "head"
+    model: str = "transferred"
+    batch_size: int = 64
+    label_smoothing: float = 0.1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_ranges(self, {"batch_size": self.batch_size >= 1,
+                            "label_smoothing": 0 <= self.label_smoothing < 1})  # fmt: skip
+
+
+class TransferTask(Task):
+    """A strategy on a backbone, trained on the target's training split; the last epoch's
+    model is kept (no validation split is held out of a small target) and tested."""
+
+    name = "transfer"
+    command = "transfer"
+    keep = "last"
+
+    def __init__(
+        self, cfg: TransferRunConfig, backbone: Backbone, data: ImageData, **strategy_args: Any
+    ) -> None:
+        self.cfg, self.backbone, self.data, self.strategy_args = cfg, backbone, data, strategy_args
+        self.run_name = cfg.name or f"transfer-{cfg.transfer}"
+
+    def setup(self, ctx: Context) -> None:
+        super().setup(ctx)
+        if self.cfg.transfer == "early" and self.strategy_args.get("cut") is None:
+            # the cut is chosen by linear probes on the training split (never the test split)
+            self.strategy_args.setdefault("probe", (self.data.train_x, self.data.train_y))
+
+    def build_model(self) -> nn.Module:
+        torch.manual_seed(self.cfg.seed)  # the new head's initial weights
+        self.built = build_strategy(self.cfg.transfer, self.backbone, self.data.num_classes,
+                                       lr=self.cfg.lr, **self.strategy_args)  # fmt: skip
+        return self.built.model
+
+    def param_groups(self, model: nn.Module) -> list[dict[str, Any]]:
+        # only what the strategy trains, each group at its own share of the schedule's lr
+        return [{**{k: v for k, v in g.items() if k != "lr"}, "lr_scale": g["lr"] / self.cfg.lr}
+                for g in self.built.param_groups]  # fmt: skip
+
+    def meta(self, model: nn.Module) -> runs.ModelMeta:
+        b, d = self.backbone, self.data
+        t = self.built
+        config = config_for(b, d.mean, d.std, t.strategy, t.cut) if b.spec else {}
+        c, h, w = d.input_shape
+        shape = (c, d.num_classes, (h, w), list(d.classes), tuple(d.mean), tuple(d.std))
+        return runs.ModelMeta("transferred", config, *shape, data=d.source, task="transfer")
+
+    def describe(self, model: nn.Module) -> str:
+        return f"strategy {self.cfg.transfer}, {len(self.data.train_y)} target images"
+
+    def num_train_batches(self) -> int:
+        return num_batches(len(self.data.train_y), self.cfg.batch_size, self.ctx)
+
+    def train_batches(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        gen = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + epoch)
+        order = torch.randperm(len(self.data.train_y), generator=gen)
+        for idx in stride(order, self.cfg.batch_size, self.ctx):
+            yield adapt_input(self.data.train_x[idx], self.backbone), self.data.train_y[idx]
+
+    def step(self, model: nn.Module, batch: Any, stage: str):
+        x, y = batch
+        logits = model(x).float()
+        loss = F.cross_entropy(logits, y, label_smoothing=self.cfg.label_smoothing)
+        return loss, {"n": len(y), "loss": loss.detach() * len(y)}
+
+    def finish(self, folder: Path, model: nn.Module, result: Any) -> float:
+        return accuracy(model, self.backbone, self.data.test_x, self.data.test_y)
+
+
+def train_transfer(
+    backbone: Backbone,
+    data: ImageData,
+    strategy: str = "head",
+    *,
+    epochs: int = 3,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    seed: int = 0,
+    optimizer: str = "adam",
+    label_smoothing: float = 0.1,
+    **strategy_args: Any,
+) -> TransferResult:
+    """Build `strategy` on `backbone` for `data`, train it through the engine and return its
+    test accuracy. The course's settings: a constant lr (each parameter group at its own:
+    finetune's backbone at a tenth), Adam (AdamW without decay) or SGD (Nesterov momentum
+    0.9), fp32, no augmentation; the last epoch's model.
+    Shapes: data images (N, C, H, W) uint8, adapted to backbone.input_shape per batch.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+    with tempfile.TemporaryDirectory() as runs_dir:
+        cfg = TransferRunConfig(
+            epochs=epochs, lr=lr, optimizer="adamw" if optimizer == "adam" else "sgd",
+            weight_decay=0.0, schedule="constant", precision="32", progress=False, seed=seed,
+            runs_dir=runs_dir, transfer=strategy, batch_size=batch_size,
+            label_smoothing=label_smoothing,
+        )  # fmt: skip
+        task = TransferTask(cfg, backbone, data, **strategy_args)
+        r = fit(task, cfg, console=Console(quiet=True))
+    t = task.built
+    history = [row["train/loss"] for row in r.history]
+    return TransferResult(t.strategy, r.test, r.train_time_s, r.model, t.cut, history, t.note)
