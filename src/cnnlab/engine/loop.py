@@ -329,7 +329,7 @@ def _train_epoch(fabric, task, model, opt, cfg, state, epoch, n_batches, clock, 
             lr = cfg.lr
         for g in opt.param_groups:
             g["lr"] = lr * g.get("lr_scale", 1.0)
-        loss, stats = task.step(model, fabric.to_device(batch), "train")
+        loss, stats = task.step(model, _to_device(fabric, batch), "train")
         opt.zero_grad(set_to_none=True)
         fabric.backward(loss)
         opt.step()
@@ -358,21 +358,28 @@ def _validate(fabric, task: Task, model: nn.Module) -> dict[str, float]:
     sums: dict[str, torch.Tensor] = {}
     with fabric.autocast():
         for batch in task.val_batches():
-            _add(sums, task.step(raw, fabric.to_device(batch), "val")[1])
+            _add(sums, task.step(raw, _to_device(fabric, batch), "val")[1])
     model.train()
     sums = _all_sum(fabric, sums)
     return task.summarize("val", sums) if sums else {}
 
 
 def _add(sums: dict[str, Any], stats: dict[str, Any]) -> None:
+    """Accumulate a step's statistics: tensors stay tensors (no sync with the device per
+    step), plain numbers stay numbers."""
     for k, v in stats.items():
-        v = v.detach() if isinstance(v, torch.Tensor) else torch.tensor(float(v))
-        sums[k] = sums[k] + v if k in sums else v.clone()
+        v = v.detach() if isinstance(v, torch.Tensor) else float(v)
+        sums[k] = sums[k] + v if k in sums else v
+
+
+def _to_device(fabric, batch: Any) -> Any:
+    """The batch on the engine's device (on the CPU it is there already: no per-step walk)."""
+    return batch if fabric.device.type == "cpu" else fabric.to_device(batch)
 
 
 def _all_sum(fabric, sums: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The per-key sum over every process (a process may have no batch, and so no keys)."""
-    local = {k: v.detach().float().cpu() for k, v in sums.items()}
+    local = {k: torch.as_tensor(v).detach().float().cpu() for k, v in sums.items()}
     if fabric.world_size == 1:
         return local
     import torch.distributed as dist
