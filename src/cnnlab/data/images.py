@@ -10,8 +10,9 @@ import torch
 
 
 @dataclass
-class ImageData:
-    """A classification dataset in memory. Shapes: *_x (N, C, H, W) uint8, *_y (N,) int64."""
+class Splits:
+    """Train, validation and test tensors in memory, and the class names (the base of
+    ImageData and SegData). Shapes: *_x (N, C, *S) uint8; *_y (N,) or (N, *S) int64."""
 
     name: str
     classes: list[str]
@@ -22,24 +23,30 @@ class ImageData:
     test_x: torch.Tensor
     test_y: torch.Tensor
     source: str = ""
-    origin: str = ""  # what load_dataset was given: a name, or a folder's absolute path
-    mean: tuple[float, ...] = field(default=())
-    std: tuple[float, ...] = field(default=())
 
     @property
-    def input_shape(self) -> tuple[int, int, int]:
-        return tuple(self.train_x.shape[1:])  # type: ignore[return-value]
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.train_x.shape[1:])
 
     @property
     def num_classes(self) -> int:
         return len(self.classes)
 
     def __repr__(self) -> str:
-        c, h, w = self.input_shape
+        shape = "x".join(str(s) for s in self.input_shape)
         return (
-            f"ImageData({self.name!r}, {self.num_classes} classes, {c}x{h}x{w}, "
+            f"{type(self).__name__}({self.name!r}, {self.num_classes} classes, {shape}, "
             f"train {len(self.train_y)}, val {len(self.val_y)}, test {len(self.test_y)})"
         )
+
+
+@dataclass(repr=False)
+class ImageData(Splits):
+    """A classification dataset in memory. Shapes: *_x (N, C, H, W) uint8, *_y (N,) int64."""
+
+    origin: str = ""  # what load_dataset was given: a name, or a folder's absolute path
+    mean: tuple[float, ...] = field(default=())
+    std: tuple[float, ...] = field(default=())
 
 
 def stratified_take(y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -8,27 +8,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from cnnlab.data.datasets import FASHION_CLASSES, ImageData
+from cnnlab.data.datasets import FASHION_CLASSES
+from cnnlab.data.images import ImageData, Splits
 
 SCENE_CLASSES = ["background", *FASHION_CLASSES]
 THRESHOLD = 10  # an item pixel above this (of 255) is part of its silhouette
 SCALES = (0.7, 1.6)  # item side = 28 * a uniform factor in this range
 
 
-@dataclass
-class SegData:
+@dataclass(repr=False)
+class SegData(Splits):
     """A segmentation dataset in memory. Shapes: *_x (N, C, H, W) or (N, C, D, H, W) uint8,
     *_y (N, H, W) or (N, D, H, W) int64 class ids; classes[0] is the background."""
 
-    name: str
-    classes: list[str]
-    train_x: torch.Tensor
-    train_y: torch.Tensor
-    val_x: torch.Tensor
-    val_y: torch.Tensor
-    test_x: torch.Tensor
-    test_y: torch.Tensor
-    source: str = ""
     spatial_dims: int = 2
     mean: tuple[float, ...] = field(default=())
     std: tuple[float, ...] = field(default=())
@@ -40,21 +32,6 @@ class SegData:
             x = self.train_x.float().div(255)
             self.mean = tuple(round(v, 4) for v in x.mean(dim=axes).tolist())
             self.std = tuple(round(v, 4) for v in x.std(dim=axes).clamp_min(1e-3).tolist())
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.train_x.shape[1:])
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.classes)
-
-    def __repr__(self) -> str:
-        shape = "x".join(str(s) for s in self.input_shape)
-        return (
-            f"SegData({self.name!r}, {self.num_classes} classes, {shape}, "
-            f"train {len(self.train_y)}, val {len(self.val_y)}, test {len(self.test_y)})"
-        )
 
 
 @dataclass(frozen=True)
