@@ -329,3 +329,14 @@ def run(
                         f"loss {row.val_loss:.3f}  ({row.seconds:.1f} s)"
                     )
     return result
+
+
+def run_with_data_line(
+    cfg: InitStudyConfig, log: Callable[[str], None] = lambda s: None
+) -> InitStudyResult:
+    """`run` on the config's data, saying first which data it is (what `cnnlab study init`
+    does)."""
+    data = load_dataset(cfg.data, val_fraction=cfg.val_fraction, train_limit=cfg.train_limit,
+                        seed=0)  # fmt: skip
+    log(f"data: {data.source}")
+    return run(cfg, data=data, log=log)
