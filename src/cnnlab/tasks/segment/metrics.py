@@ -153,11 +153,18 @@ def augment_pair(
 def _flip_3d(
     x: torch.Tensor, y: torch.Tensor, generator: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    flips = torch.rand(x.shape[0], 3, generator=generator) < 0.5  # (B, 3)
+    return _random_flips(x, y, generator, (0, 1, 2))
+
+
+def _random_flips(
+    x: torch.Tensor, y: torch.Tensor, generator: torch.Generator, mask_axes: tuple[int, ...]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Flip each sample along each of `mask_axes` (axes of one mask; the image's are one
+    further, after its channels) with probability 1/2. Shapes: x (B, C, *S), y (B, *S)."""
+    flips = torch.rand(x.shape[0], len(mask_axes), generator=generator) < 0.5  # (B, axes)
     xs, ys = [], []
     for xi, yi, f in zip(x, y, flips, strict=True):
-        axes = [a for a in range(3) if f[a]]
-        # image axes are 1..3 (after channels), mask axes 0..2
+        axes = [a for k, a in enumerate(mask_axes) if f[k]]
         xs.append(torch.flip(xi, [a + 1 for a in axes]) if axes else xi)
         ys.append(torch.flip(yi, axes) if axes else yi)
     return torch.stack(xs), torch.stack(ys)
@@ -206,13 +213,7 @@ def flip_horizontal_3d(
     """Random flips of the two horizontal axes of each volume. Axis 0 is depth: flipping it
     would put the seabed above the water, a scene the model never meets.
     Shapes: x (B, C, D, H, W), y (B, D, H, W) -> same."""
-    flips = torch.rand(x.shape[0], 2, generator=generator) < 0.5  # (B, 2)
-    xs, ys = [], []
-    for xi, yi, f in zip(x, y, flips, strict=True):
-        axes = [a + 1 for a in range(2) if f[a]]  # mask axes 1, 2 (H, W)
-        xs.append(torch.flip(xi, [a + 1 for a in axes]) if axes else xi)
-        ys.append(torch.flip(yi, axes) if axes else yi)
-    return torch.stack(xs), torch.stack(ys)
+    return _random_flips(x, y, generator, (1, 2))  # mask axes 1, 2: H and W
 
 
 def augment_batch_2d(
