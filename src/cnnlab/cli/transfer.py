@@ -84,32 +84,24 @@ def _limit(data: Any, train_limit: int) -> Any:
     return dataclasses.replace(data, train_x=data.train_x[keep], train_y=data.train_y[keep])
 
 
-def run_transfer(ns: Any) -> int:
+def _target(ns: Any) -> Any:
+    """The target data: --data, its --classes only (relabelled), --train_limit of them."""
     from cnnlab.data import load_dataset
-    from cnnlab.tasks.transfer import STRATEGIES, load_backbone, select_classes, train_transfer
+    from cnnlab.tasks.transfer import select_classes
+
+    if ns.classes:  # the limit counts the kept classes' images only
+        target = select_classes(load_dataset(ns.data, seed=ns.seed), _classes(ns.classes))
+        return _limit(target, ns.train_limit) if ns.train_limit is not None else target
+    return load_dataset(ns.data, train_limit=ns.train_limit, seed=ns.seed)
+
+
+def _diagnose(ns: Any, backbone: Any, target: Any) -> Any:
+    """Place the target in the guide's four cases and print the measures behind it."""
+    from cnnlab.data import load_dataset
     from cnnlab.tasks.transfer.guide import diagnose
     from cnnlab.tasks.transfer.similarity import source_data
 
-    spec = ns["from"]
-    strategy = ns.strategy
-    if strategy != "auto" and strategy not in STRATEGIES:
-        raise ConfigError(
-            f"unknown --strategy {strategy!r}; use auto, {', '.join(STRATEGIES.names())}"
-        )
-    if ns.epochs < 1:
-        raise ValueError(f"--epochs must be >= 1, got {ns.epochs}")
-    backbone = load_backbone(spec, weights=ns.weights, image_size=ns.image_size)
-    if ns.cut is not None:  # an unknown cut fails before anything is measured or trained
-        names = [n for n, _ in backbone.blocks()]
-        if ns.cut not in names:
-            raise ConfigError(f"unknown --cut {ns.cut!r}; the blocks are: {', '.join(names)}")
-    if ns.classes:  # the limit counts the kept classes' images only
-        target = select_classes(load_dataset(ns.data, seed=ns.seed), _classes(ns.classes))
-        if ns.train_limit is not None:
-            target = _limit(target, ns.train_limit)
-    else:
-        target = load_dataset(ns.data, train_limit=ns.train_limit, seed=ns.seed)
-    source, note = None, ""
+    spec, source, note = ns["from"], None, ""
     if ns.source is not None:
         source = load_dataset(ns.source, seed=ns.seed)
     elif not spec.startswith("torchvision:"):
@@ -134,6 +126,28 @@ def run_transfer(ns: Any) -> int:
     if note:
         console.print(note)
     console.print(d.text())
+    return d
+
+
+def run_transfer(ns: Any) -> int:
+    from cnnlab.tasks.transfer import STRATEGIES, load_backbone, train_transfer
+
+    spec = ns["from"]
+    strategy = ns.strategy
+    if strategy != "auto" and strategy not in STRATEGIES:
+        raise ConfigError(
+            f"unknown --strategy {strategy!r}; use auto, {', '.join(STRATEGIES.names())}"
+        )
+    if ns.epochs < 1:
+        raise ValueError(f"--epochs must be >= 1, got {ns.epochs}")
+    backbone = load_backbone(spec, weights=ns.weights, image_size=ns.image_size)
+    if ns.cut is not None:  # an unknown cut fails before anything is measured or trained
+        names = [n for n, _ in backbone.blocks()]
+        if ns.cut not in names:
+            raise ConfigError(f"unknown --cut {ns.cut!r}; the blocks are: {', '.join(names)}")
+    target = _target(ns)
+    d = _diagnose(ns, backbone, target)
+    sim = d.similarity
     if ns.explain:
         return 0
     chosen = d.strategy if strategy == "auto" else strategy
