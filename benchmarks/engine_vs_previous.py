@@ -79,6 +79,7 @@ def main() -> None:
         f"{', '.join(format(r['epoch'], '.2f') for r in runs[name])} |"
         for name in ("previous", "engine")
     )
+
     def accs(name: str) -> str:
         return ", ".join(sorted({f"{r['acc']:.2%}" for r in runs[name]}))
 

@@ -19,7 +19,7 @@ from rich.console import Console
 import cnnlab
 from cnnlab.data import Augment, BatchLoader, default_augment
 from cnnlab.engine.allocator import keep_freed_memory
-from cnnlab.engine.loop import make_optimizer
+from cnnlab.engine.optim import make_optimizer
 from cnnlab.engine.schedule import one_cycle_lr, resolve_precision
 from cnnlab.models import create_model
 from cnnlab.tasks.classify.api import make_config

@@ -12,7 +12,8 @@ from torch import nn
 from cnnlab.core.errors import ConfigError
 from cnnlab.core.registry import Registry
 from cnnlab.engine import runs
-from cnnlab.engine.loop import FitResult, LoopConfig, fit
+from cnnlab.engine.config import LoopConfig
+from cnnlab.engine.loop import FitResult, fit
 from cnnlab.engine.task import Task, num_batches, stride
 from cnnlab.models import TASK_MODELS, create_task_model
 

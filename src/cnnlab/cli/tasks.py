@@ -10,7 +10,8 @@ from typing import Any
 
 from cnnlab.cli.common import config_from, console, given, parser_for, table
 from cnnlab.core.errors import ConfigError
-from cnnlab.engine.loop import RESUMABLE, train_task
+from cnnlab.engine.config import RESUMABLE
+from cnnlab.engine.loop import train_task
 from cnnlab.tasks import TASKS
 
 

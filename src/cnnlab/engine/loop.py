@@ -10,103 +10,28 @@ the task to test and report. What a batch is, the loss and the metrics are the t
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from rich.console import Console
 from torch import nn
 
-from cnnlab.core.config import check_ranges, make_config, plain_paths
+from cnnlab.core.config import make_config
 from cnnlab.core.errors import ConfigError, RunError
 from cnnlab.engine import runs
 from cnnlab.engine.allocator import keep_freed_memory
+from cnnlab.engine.config import LoopConfig
+from cnnlab.engine.optim import make_optimizer
 from cnnlab.engine.progress import epoch_progress
 from cnnlab.engine.schedule import one_cycle_lr, one_cycle_lr_at_step, resolve_precision
 from cnnlab.engine.task import Context, Task
 from cnnlab.models import count_parameters
-
-
-@dataclass(frozen=True)
-class LoopConfig:
-    """The loop's settings and where its run goes: the base of every task's config (a task's
-    config adds its data and model options, and may change these defaults).
-
-    Args:
-        epochs: passes over the training split.
-        lr: peak learning rate of the one-cycle schedule.
-        optimizer: adamw or sgd (Nesterov momentum 0.9).
-        weight_decay: decoupled weight decay (AdamW) or L2 (SGD); none on biases and norms.
-        max_time: stop after this many seconds; the schedule follows elapsed time.
-        patience: early stopping after this many epochs without a better val/loss.
-        precision: auto (bf16 only where this CPU trains faster in it), 32 or bf16.
-        progress: show the progress bar.
-        devices: processes (CPU) or GPUs on this node.
-        num_nodes: machines taking part (multi-node through Lightning Fabric).
-        strategy: auto, ddp, fsdp (Lightning Fabric strategies).
-        accelerator: auto, cpu, cuda.
-        schedule: one-cycle (warm-up, then cosine annealing; by steps or by the time budget)
-            or constant (lr throughout, as the course's Adam).
-        seed: seeds the split, the initial weights, the batch order and augmentation.
-        runs_dir: folder that holds run folders.
-        name: run folder name; default <model>-<data> (-2, -3, ... when taken).
-    """
-
-    epochs: int = 10
-    lr: float = 3e-3
-    optimizer: Literal["adamw", "sgd"] = "adamw"
-    weight_decay: float = 1e-4
-    max_time: float | None = None
-    patience: int | None = None
-    precision: Literal["auto", "32", "bf16"] = "auto"
-    progress: bool = True
-    devices: int = 1
-    num_nodes: int = 1
-    strategy: str = "auto"
-    accelerator: str = "auto"
-    schedule: Literal["one-cycle", "constant"] = "one-cycle"
-    seed: int = 0
-    runs_dir: str = "runs"
-    name: str | None = None
-
-    def __post_init__(self) -> None:
-        plain_paths(self)
-        checks = {
-            "epochs": self.epochs >= 1,
-            "lr": self.lr > 0,
-            "weight_decay": self.weight_decay >= 0,
-            "max_time": self.max_time is None or self.max_time > 0,
-            "patience": self.patience is None or self.patience >= 1,
-            "optimizer": self.optimizer in ("adamw", "sgd"),
-            "precision": self.precision in ("auto", "32", "bf16"),
-            "devices": self.devices >= 1,
-            "num_nodes": self.num_nodes >= 1,
-            "schedule": self.schedule in ("one-cycle", "constant"),
-        }
-        check_ranges(self, checks)
-
-    def replace(self, **changes: Any) -> Any:
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_config(cls, cfg: Any) -> LoopConfig:
-        """The loop settings of any config object that has (some of) these fields."""
-        names = cls.__dataclass_fields__
-        return cls(**{k: getattr(cfg, k) for k in names if hasattr(cfg, k)})
-
-
-# what `--resume RUN` may change: how long and where the run goes on, never what it learns
-RESUMABLE = ("epochs", "max_time", "patience", "progress", "precision", "devices", "num_nodes",
-             "strategy", "accelerator")  # fmt: skip
 
 
 @dataclass
@@ -127,25 +52,6 @@ class FitResult:
     @property
     def paused(self) -> bool:
         return self.stopped == "paused"
-
-
-def make_optimizer(
-    model: nn.Module, cfg: Any, groups: list[dict[str, Any]] | None = None
-) -> torch.optim.Optimizer:
-    """AdamW or SGD; by default no weight decay on biases and norm scales (decaying them only
-    hurts). `groups` (a task's own parameter groups) replace the default split."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    if groups is None:
-        groups = [
-            {"params": [p for p in params if p.ndim > 1], "weight_decay": cfg.weight_decay},
-            {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0},
-        ]
-    # fused: one kernel for all parameters, 3x faster than the per-tensor loop on the CPU
-    fused = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True, fused=fused,
-                               weight_decay=cfg.weight_decay)  # fmt: skip
-    return torch.optim.AdamW(groups, lr=cfg.lr, fused=fused, weight_decay=cfg.weight_decay)
 
 
 def make_fabric(cfg: LoopConfig):

@@ -158,7 +158,8 @@ def _train_denoiser(
 ) -> tuple[nn.Module, str, float]:
     """A denoising autoencoder trained on `noise` (levels mixed per image) on the task loop
     that `cnnlab autoencode` uses; its run folder is measured at the highest level."""
-    from cnnlab.engine.loop import LoopConfig, fit
+    from cnnlab.engine.config import LoopConfig
+    from cnnlab.engine.loop import fit
     from cnnlab.tasks.autoencode.config import AutoencodeConfig
     from cnnlab.tasks.autoencode.task import AutoencodeTask
 

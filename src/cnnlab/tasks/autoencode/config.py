@@ -10,7 +10,7 @@ from typing import Any
 from cnnlab.core.config import check_ranges, inherit_arg_docs, make_config
 from cnnlab.core.errors import ConfigError
 from cnnlab.data.noise import parse_noise
-from cnnlab.engine.loop import LoopConfig
+from cnnlab.engine.config import LoopConfig
 
 TASK = "autoencode"
 

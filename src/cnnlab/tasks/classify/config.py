@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnnlab.core.config import check_ranges, inherit_arg_docs
-from cnnlab.engine.loop import LoopConfig
+from cnnlab.engine.config import LoopConfig
 
 
 @inherit_arg_docs

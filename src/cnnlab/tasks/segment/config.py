@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnnlab.core.config import check_ranges, inherit_arg_docs, make_config
-from cnnlab.engine.loop import LoopConfig
+from cnnlab.engine.config import LoopConfig
 
 DATA_DIMS = {"fashion-scenes": 2, "volumes": 3}
 BATCH = {2: 32, 3: 4}  # default batch sizes: a 48^3 volume costs as much as 27 64x64 images

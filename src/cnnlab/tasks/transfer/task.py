@@ -19,7 +19,8 @@ from torch import nn
 from cnnlab.core.config import check_ranges
 from cnnlab.data import ImageData
 from cnnlab.engine import runs
-from cnnlab.engine.loop import LoopConfig, fit
+from cnnlab.engine.config import LoopConfig
+from cnnlab.engine.loop import fit
 from cnnlab.engine.task import Context, Task, num_batches, stride
 from cnnlab.tasks.transfer.backbones import Backbone, adapt_input
 from cnnlab.tasks.transfer.saved import config_for
