@@ -190,14 +190,17 @@ def source_run(fashion_source: cnnlab.ImageData, tmp_path_factory: pytest.TempPa
 
 
 # ---- every task, tiny: the options of a one-epoch run of each registered task --------------
-# A new task adds its entry here; tests/engine/test_ddp.py fails until it does.
+# Each entry takes the tiny image folder and a finished classifier run (a backbone). A new task
+# adds its entry here; tests/engine/test_ddp.py fails until it does.
 TASK_SMOKE = {
-    "classify": lambda folder: ["--data", str(folder), "--model", "mlp", "--batch_size", "4",
-                                "--augment", "none"],
-    "autoencode": lambda folder: ["--data", str(folder), "--model", "ae-linear",
-                                  "--batch_size", "4"],
-    "segment": lambda folder: ["--data", "fashion-scenes", "--n_train", "16", "--n_val", "6",
-                               "--n_test", "4", "--size", "32", "--batch_size", "4",
-                               "--augment", "false", "--model_args",
-                               '{"norm": "group", "depth": 2, "base_width": 8}'],
+    "classify": lambda folder, run: ["--data", str(folder), "--model", "mlp", "--batch_size",
+                                     "4", "--augment", "none"],
+    "autoencode": lambda folder, run: ["--data", str(folder), "--model", "ae-linear",
+                                       "--batch_size", "4"],
+    "segment": lambda folder, run: ["--data", "fashion-scenes", "--n_train", "16", "--n_val",
+                                    "6", "--n_test", "4", "--size", "32", "--batch_size", "4",
+                                    "--augment", "false", "--model_args",
+                                    '{"norm": "group", "depth": 2, "base_width": 8}'],
+    "transfer": lambda folder, run: ["--from", str(run), "--data", str(folder), "--strategy",
+                                     "head", "--batch_size", "4"],
 }  # fmt: skip

@@ -31,12 +31,11 @@ def predict(ns: Any) -> int:
 
 
 def _task_of(run: str | Path) -> Any:
-    """The Task class of a run folder (a transfer run is a classifier: the classifier's)."""
+    """The Task class of a run folder, by its model.json."""
     from cnnlab.engine.runs import read_meta
     from cnnlab.tasks import TASKS
 
-    task = read_meta(Path(run)).task
-    return TASKS.get("classify" if task == "transfer" else task).factory
+    return TASKS.get(read_meta(Path(run)).task).factory
 
 
 def report(ns: Any) -> int:

@@ -19,6 +19,8 @@ def register(sub: Any) -> dict:
     handlers = {}
     for entry in TASKS:
         task = entry.factory
+        if task.own_command:
+            continue
         p = parser_for(task.config_cls, task.help)
         p.add_argument(
             "--resume", type=str | None, default=None,

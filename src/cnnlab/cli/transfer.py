@@ -54,6 +54,10 @@ def register(sub: Any) -> dict:
     p.add_argument("--runs_dir", type=str, default="runs", help="where the run folder goes")
     p.add_argument("--name", type=str | None, default=None, help="run folder name")
     p.add_argument("--save", type=bool, default=True, help="write the trained model as a run")
+    p.add_argument("--devices", type=int, default=1, help="processes (CPU) or GPUs: DDP when > 1")
+    p.add_argument("--num_nodes", type=int, default=1, help="machines taking part")
+    p.add_argument("--accelerator", type=str, default="auto", help="auto, cpu, cuda")
+    p.add_argument("--precision", type=str, default="32", help="32, bf16 or auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--weights", type=str | None, default=None, help="torchvision weights file, or 'random'"
@@ -130,7 +134,11 @@ def _diagnose(ns: Any, backbone: Any, target: Any) -> Any:
 
 
 def run_transfer(ns: Any) -> int:
+    from cnnlab.engine.task import first_process
     from cnnlab.tasks.transfer import STRATEGIES, load_backbone, train_transfer
+
+    if not first_process():  # a DDP worker re-runs this command: only the first one prints
+        console.quiet = True
 
     spec = ns["from"]
     strategy = ns.strategy
@@ -165,8 +173,14 @@ def run_transfer(ns: Any) -> int:
         lr=ns.lr,
         batch_size=ns.batch_size,
         seed=ns.seed,
+        devices=ns.devices,
+        num_nodes=ns.num_nodes,
+        accelerator=ns.accelerator,
+        precision=ns.precision,
         **extra,
     )
+    if r.accuracy is None:  # not the first process: it trained its share, the first reports
+        return 0
     cut = f" (cut after {r.cut})" if r.cut else ""
     if r.note:
         console.print(r.note)

@@ -11,6 +11,7 @@ results, figures and report.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,9 @@ class Task:
     run_name = "run"
     cfg: Any = None
     ctx: Context = Context()
+    # True: the task's command is written by hand (it needs more than its config: transfer's
+    # backbone and diagnosis), so cli/tasks.py does not generate one
+    own_command = False
     # which epoch's model the run keeps: the best (lowest val/loss, else train/loss) or the last
     keep = "best"
     # whether the task's image batches come channels-last when ctx.channels_last asks for it
@@ -156,3 +160,10 @@ class Task:
         """Test the best model; write results.json, figures and report.html. Returns the test
         metrics (first process only)."""
         return None
+
+
+def first_process() -> bool:
+    """Whether this process is the first of its run, read from the launcher's environment
+    (Lightning's and torchrun's RANK, LOCAL_RANK, NODE_RANK): code that runs before the engine
+    launches its processes uses it to print once."""
+    return all(os.environ.get(k, "0") == "0" for k in ("RANK", "LOCAL_RANK", "NODE_RANK"))

@@ -22,6 +22,7 @@ from cnnlab.engine import runs
 from cnnlab.engine.config import LoopConfig
 from cnnlab.engine.loop import fit
 from cnnlab.engine.task import Context, Task, num_batches, stride
+from cnnlab.tasks.classify.task import ClassifyTask
 from cnnlab.tasks.transfer.backbones import Backbone, adapt_input
 from cnnlab.tasks.transfer.saved import config_for
 from cnnlab.tasks.transfer.strategies import TransferResult, accuracy, build_strategy
@@ -56,6 +57,10 @@ class TransferTask(Task):
 
     name = "transfer"
     command = "transfer"
+    help = "diagnose the transfer case and run its strategy (docs/transfer.md)"
+    config_cls = TransferRunConfig
+    data_type = ImageData
+    own_command = True  # cli/transfer.py: a backbone, a diagnosis, then this task
     keep = "last"
 
     def __init__(
@@ -107,6 +112,14 @@ class TransferTask(Task):
         loss = F.cross_entropy(logits, y, label_smoothing=self.cfg.label_smoothing)
         return loss, {"n": len(y), "loss": loss.detach() * len(y)}
 
+    @classmethod
+    def predict(cls, run: Path, files: list[str], **options: Any) -> list[str]:
+        return ClassifyTask.predict(run, files, **options)  # a transferred run is a classifier
+
+    @staticmethod
+    def report(folder: Path) -> Path:
+        return ClassifyTask.report(folder)
+
     def finish(self, folder: Path, model: nn.Module, result: Any) -> float:
         return accuracy(model, self.backbone, self.data.test_x, self.data.test_y)
 
@@ -122,12 +135,18 @@ def train_transfer(
     seed: int = 0,
     optimizer: str = "adam",
     label_smoothing: float = 0.1,
+    devices: int = 1,
+    num_nodes: int = 1,
+    accelerator: str = "auto",
+    precision: str = "32",
     **strategy_args: Any,
 ) -> TransferResult:
     """Build `strategy` on `backbone` for `data`, train it through the engine and return its
     test accuracy. The course's settings: a constant lr (each parameter group at its own:
     finetune's backbone at a tenth), Adam (AdamW without decay) or SGD (Nesterov momentum
-    0.9), fp32, no augmentation; the last epoch's model.
+    0.9), fp32, no augmentation; the last epoch's model. With several devices or nodes it
+    trains under DDP (Fabric's auto strategy); the test accuracy is measured by the first
+    process (None in the others).
     Shapes: data images (N, C, H, W) uint8, adapted to backbone.input_shape per batch.
     """
     if epochs < 1:
@@ -139,7 +158,8 @@ def train_transfer(
     with tempfile.TemporaryDirectory() as runs_dir:
         cfg = TransferRunConfig(
             epochs=epochs, lr=lr, optimizer="adamw" if optimizer == "adam" else "sgd",
-            weight_decay=0.0, schedule="constant", precision="32", progress=False, seed=seed,
+            weight_decay=0.0, schedule="constant", precision=precision, progress=False,
+            seed=seed, devices=devices, num_nodes=num_nodes, accelerator=accelerator,
             runs_dir=runs_dir, transfer=strategy, batch_size=batch_size,
             label_smoothing=label_smoothing,
         )  # fmt: skip
