@@ -67,8 +67,13 @@ def main() -> None:
             ax.add_patch(FancyArrowPatch((0.705, prev), (0.705, y + h2), arrowstyle="-|>",
                                          mutation_scale=8, color="#4a5a70", lw=0.8))  # fmt: skip
         prev = y
-    ax.text(0.43, 0.03, "shaded: repeated every epoch (every step for the two step boxes)",
-            fontsize=7.5, style="italic")
+    ax.text(
+        0.43,
+        0.03,
+        "shaded: repeated every epoch (every step for the two step boxes)",
+        fontsize=7.5,
+        style="italic",
+    )
     save_figure(fig, Path("docs/figures/architecture.png"), dpi=110)
 
 
