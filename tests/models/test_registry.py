@@ -27,6 +27,11 @@ def _build(task: str, name: str, **config) -> torch.nn.Module:
     return create_task_model(task, name, IN, OUT[task], (H, W), **config)
 
 
+def test_every_task_has_example_shapes_here():
+    # a new task's models are tested once its output size is given in OUT (and its shape below)
+    assert set(TASK_MODELS) == set(OUT)
+
+
 def test_every_entry_has_a_task_a_config_and_a_description():
     assert {task for task, _ in ENTRIES} == set(TASK_MODELS)
     for e in ALL_MODELS:
