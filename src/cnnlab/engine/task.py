@@ -43,18 +43,23 @@ def stride(indices: torch.Tensor, batch_size: int, ctx: Context, drop_last: bool
     gradient exchange wait forever). Evaluation (drop_last=False): every index is used once,
     and a process may get one batch fewer (no collective runs per batch there).
     Shapes: indices (N,) -> an iterator of (<= batch_size,) index tensors."""
-    n = len(indices)
-    count = n // batch_size if drop_last and n > batch_size else -(-n // batch_size)
-    if drop_last:
-        count -= count % ctx.world
+    count = _batch_count(len(indices), batch_size, ctx.world, drop_last)
     for i in range(ctx.rank, count, ctx.world):
         yield indices[i * batch_size : (i + 1) * batch_size]
 
 
 def num_batches(n: int, batch_size: int, ctx: Context) -> int:
     """How many training batches `stride` gives each process."""
+    return _batch_count(n, batch_size, ctx.world, True) // ctx.world
+
+
+def _batch_count(n: int, batch_size: int, world: int, drop_last: bool) -> int:
+    """Batches over all processes: without the ragged last one (unless it is the only one)
+    and trimmed to a multiple of `world` when drop_last; every one otherwise."""
+    if not drop_last:
+        return -(-n // batch_size)
     count = n // batch_size if n > batch_size else -(-n // batch_size)
-    return (count - count % ctx.world) // ctx.world
+    return count - count % world
 
 
 class Task:
