@@ -191,7 +191,25 @@ def case_resume_not_a_run(tmp: Path, run: Path):
     return ["train", "--resume", str(tmp / "nothing")], tmp / "nothing", ["no config.yaml"]
 
 
+def case_bad_schedule(tmp: Path, run: Path):
+    argv = ["train", "--schedule", "sometimes", "--runs_dir", str(tmp / "runs")]
+    return argv, tmp / "runs", ["schedule", "sometimes"]
+
+
+def case_transfer_zero_devices(tmp: Path, run: Path):
+    argv = ["transfer", "--from", str(run), "--data", str(tmp / "d"), "--devices", "0",
+            "--runs_dir", str(tmp / "runs")]  # fmt: skip
+    return argv, tmp / "runs", ["--devices must be >= 1, got 0"]
+
+
+def case_transfer_bad_precision(tmp: Path, run: Path):
+    argv = ["transfer", "--from", str(run), "--data", str(tmp / "d"), "--precision", "16",
+            "--runs_dir", str(tmp / "runs")]  # fmt: skip
+    return argv, tmp / "runs", ["precision", "16"]
+
+
 CASES = [
+    case_bad_schedule, case_transfer_zero_devices, case_transfer_bad_precision,
     case_missing_dataset, case_truncated_image, case_empty_folder, case_one_class,
     case_unknown_model, case_bad_model_args, case_bad_augment, case_bad_option_type,
     case_out_of_range_option, case_gray_npy_into_rgb_model, case_predict_not_a_run,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from cnnlab.cli.common import console, parser_for, table
 from cnnlab.core.errors import ConfigError, DataError
@@ -57,7 +57,8 @@ def register(sub: Any) -> dict:
     p.add_argument("--devices", type=int, default=1, help="processes (CPU) or GPUs: DDP when > 1")
     p.add_argument("--num_nodes", type=int, default=1, help="machines taking part")
     p.add_argument("--accelerator", type=str, default="auto", help="auto, cpu, cuda")
-    p.add_argument("--precision", type=str, default="32", help="32, bf16 or auto")
+    p.add_argument("--precision", type=Literal["auto", "32", "bf16"], default="32",
+                   help="32, bf16 or auto")  # fmt: skip
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--weights", type=str | None, default=None, help="torchvision weights file, or 'random'"
@@ -146,8 +147,9 @@ def run_transfer(ns: Any) -> int:
         raise ConfigError(
             f"unknown --strategy {strategy!r}; use auto, {', '.join(STRATEGIES.names())}"
         )
-    if ns.epochs < 1:
-        raise ValueError(f"--epochs must be >= 1, got {ns.epochs}")
+    for name in ("epochs", "devices", "num_nodes"):  # before anything is loaded or measured
+        if ns[name] < 1:
+            raise ValueError(f"--{name} must be >= 1, got {ns[name]}")
     backbone = load_backbone(spec, weights=ns.weights, image_size=ns.image_size)
     if ns.cut is not None:  # an unknown cut fails before anything is measured or trained
         names = [n for n, _ in backbone.blocks()]
