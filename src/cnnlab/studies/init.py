@@ -252,7 +252,6 @@ class _StudyRun(ClassifyTask):
             init_weights(model, "default")  # the study re-draws PyTorch's default too
         first_x, first_y = next(iter(self.loader().epoch(0)))
         self.start = layer_stats(model, first_x.contiguous(), first_y)
-        self._loader = None  # rebuilt once the engine has chosen the memory format
         return model
 
     def val_batches(self):

@@ -72,7 +72,8 @@ class ClassifyTask(Task):
         return f"{len(self.data.train_y)} train / {len(self.data.val_y)} val images"
 
     def loader(self) -> BatchLoader:
-        if self._loader is None:
+        """The training batches (made again if the engine has changed the memory format since)."""
+        if self._loader is None or self._loader.channels_last != self.ctx.channels_last:
             cfg, d, ctx = self.cfg, self.data, self.ctx
             augment = Augment.parse(
                 default_augment(cfg.data) if cfg.augment == "auto" else cfg.augment
