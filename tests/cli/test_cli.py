@@ -18,7 +18,7 @@ from cnnlab.cli import main
 from cnnlab.data.datasets import DATASETS
 from cnnlab.models import MODELS, list_models
 from cnnlab.tasks import TASKS
-from conftest import write_image_folder
+from conftest import save_png, write_image_folder
 
 CNNLAB = Path(sys.executable).with_name("cnnlab")  # the installed console script
 
@@ -118,12 +118,12 @@ def case_bad_augment(tmp: Path, run: Path):
 
 def case_bad_option_type(tmp: Path, run: Path):
     argv = ["train", "--epochs", "x", "--runs_dir", str(tmp / "runs")]
-    return argv, tmp / "runs", ['"epochs"', "x", "cnnlab train --help"]
+    return argv, tmp / "runs", ["--epochs must be a whole number, got 'x'", "cnnlab train --help"]
 
 
 def case_out_of_range_option(tmp: Path, run: Path):
     argv = ["train", "--epochs", "0", "--runs_dir", str(tmp / "runs")]
-    return argv, tmp / "runs", ["epochs = 0 is out of range"]
+    return argv, tmp / "runs", ["--epochs must be >= 1, got 0"]
 
 
 def case_gray_npy_into_rgb_model(tmp: Path, run: Path):
@@ -205,7 +205,57 @@ def case_transfer_zero_devices(tmp: Path, run: Path):
 def case_transfer_bad_precision(tmp: Path, run: Path):
     argv = ["transfer", "--from", str(run), "--data", str(tmp / "d"), "--precision", "16",
             "--runs_dir", str(tmp / "runs")]  # fmt: skip
-    return argv, tmp / "runs", ["precision", "16"]
+    return argv, tmp / "runs", ["--precision must be one of auto, 32, bf16, got '16'"]
+
+
+# parse errors say what the user typed: the near miss, the flag, the --help of the subcommand
+def case_misspelt_command(tmp: Path, run: Path):
+    return (
+        ["trian", "--runs_dir", str(tmp / "runs")],
+        tmp,
+        ["unknown command 'trian' (did you mean 'train'?)"],
+    )
+
+
+def case_misspelt_option(tmp: Path, run: Path):
+    argv = ["train", "--max_tme", "3", "--runs_dir", str(tmp / "runs")]
+    return (
+        argv,
+        tmp,
+        ["unknown option --max_tme (did you mean '--max_time'?)", "cnnlab train --help"],
+    )
+
+
+def case_missing_required_option(tmp: Path, run: Path):
+    return ["transfer", "--from", str(run)], run, ["--data is required; see cnnlab transfer --help"]
+
+
+def case_missing_positionals(tmp: Path, run: Path):
+    return ["predict"], tmp, ["RUN and FILES are required; see cnnlab predict --help"]
+
+
+def case_choice_near_miss(tmp: Path, run: Path):
+    argv = ["train", "--optimizer", "adam", "--runs_dir", str(tmp / "runs")]
+    return argv, tmp, ["--optimizer must be one of adamw, sgd, got 'adam' (did you mean 'adamw'?)"]
+
+
+def case_optional_number(tmp: Path, run: Path):
+    argv = ["train", "--max_time", "soon", "--runs_dir", str(tmp / "runs")]
+    return argv, tmp, ["--max_time must be a number or null, got 'soon'"]
+
+
+def case_swapped_predict_arguments(tmp: Path, run: Path):
+    img = save_png(tmp / "x.png", np.zeros((12, 12), np.uint8))
+    return (
+        ["predict", str(img), str(run)],
+        run,
+        [f"the run folder comes first: cnnlab predict {run} {img}"],
+    )
+
+
+def case_misspelt_subcommand(tmp: Path, run: Path):
+    argv = ["study", "autoencoder", "denoise"]
+    return argv, tmp, ["cnnlab study autoencoder has no 'denoise' (did you mean 'denoising'?)"]
 
 
 CASES = [
@@ -215,6 +265,9 @@ CASES = [
     case_out_of_range_option, case_gray_npy_into_rgb_model, case_predict_not_a_run,
     case_corrupt_weights_predict, case_weights_of_another_model, case_corrupt_meta_report,
     case_report_not_a_run, case_corrupt_state_resume, case_resume_not_a_run,
+    case_misspelt_command, case_misspelt_option, case_missing_required_option,
+    case_missing_positionals, case_choice_near_miss, case_optional_number,
+    case_misspelt_subcommand, case_swapped_predict_arguments,
 ]  # fmt: skip
 
 
@@ -246,11 +299,25 @@ def test_bad_input_in_a_fresh_process_has_no_traceback(tmp_path: Path):
 
 def test_unknown_command_and_no_command(capsys):
     rc, _, err = cli(capsys, "bogus")
-    assert_one_line_error(rc, err, "invalid choice: 'bogus'")
-    rc, _, err = cli(capsys)
-    assert_one_line_error(rc, err, "command")
+    assert_one_line_error(rc, err, "unknown command 'bogus'; see cnnlab --help")
+    rc, out, err = cli(capsys)  # no command: the list of commands, as --help shows it
+    assert rc == 0 and not err
+    assert out == cli(capsys, "--help")[1]
+    for command in ("train", "segment", "autoencode", "transfer", "study", "predict"):
+        assert f"\n  {command} " in out
     rc, _, err = cli(capsys, "train", "--no_such_option", "1")
-    assert_one_line_error(rc, err, "unrecognized arguments: --no_such_option 1")
+    assert_one_line_error(rc, err, "unknown option --no_such_option; see cnnlab train --help")
+
+
+def test_version(capsys):
+    import tomllib
+
+    from cnnlab import __version__
+
+    rc, out, _ = cli(capsys, "--version")
+    assert rc == 0 and out.strip() == f"cnnlab {__version__}"
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert pyproject["project"]["version"] == __version__
 
 
 def test_python_dash_m_cnnlab_cli():
@@ -325,6 +392,34 @@ def test_resume_can_extend_to_the_default_epoch_count(image_folder, tmp_path, ca
                      "false")  # fmt: skip
     assert rc == 0, err
     assert len((r.run_dir / "metrics.csv").read_text().splitlines()) == 1 + 5
+
+
+def test_last_names_the_newest_run_and_a_finished_resume_says_so(
+    image_folder, tmp_path, capsys, monkeypatch
+):
+    """`last` and `last:PREFIX` name runs under ./runs; --resume of a finished run changes
+    nothing and prints how to extend it; extending updates config.yaml and the report."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("a", "b"):
+        rc, _, err = cli(capsys, *_train(image_folder, Path("runs"), "--model", "mlp", "--epochs",
+                                         "1", "--name", name))  # fmt: skip
+        assert rc == 0, err
+    before = snapshot(tmp_path / "runs")
+    rc, out, err = cli(capsys, "train", "--resume", "last:a")
+    assert rc == 0, err
+    flat = " ".join(out.split())
+    assert "runs/a has already run its 1 epoch(s), nothing to do" in flat
+    assert "cnnlab train --resume runs/a --epochs 2" in flat
+    assert snapshot(tmp_path / "runs") == before
+    rc, out, err = cli(capsys, "train", "--resume", "last", "--epochs", "2", "--progress", "false")
+    assert rc == 0, err
+    assert yaml.safe_load(Path("runs/b/config.yaml").read_text())["epochs"] == 2  # b is newest
+    report = Path("runs/b/report.html").read_text()
+    assert "epochs run</td><td>2</td>" in report
+    rc, out, err = cli(capsys, "report", "last:a")
+    assert rc == 0 and "runs/a/report.html" in out
+    rc, _, err = cli(capsys, "predict", "last:zz", "x.png")
+    assert_one_line_error(rc, err, "last:zz: no run in runs/ starts with 'zz'; the runs are: a, b")
 
 
 def test_rerun_from_a_saved_config(trained_run: Path, tmp_path: Path, capsys):

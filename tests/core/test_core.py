@@ -3,13 +3,16 @@ writes, and the config helpers every task's config uses."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from cnnlab.core.config import check_ranges, inherit_arg_docs, make_config
-from cnnlab.core.errors import CnnlabError, ConfigError
-from cnnlab.core.io import atomic_write, free_folder, free_name, new_folder
+from cnnlab.core.config import check_ranges, holds, inherit_arg_docs, make_config
+from cnnlab.core.errors import CnnlabError, ConfigError, RunError
+from cnnlab.core.io import atomic_write, find_run, free_folder, free_name, new_folder
 from cnnlab.core.registry import Registry
 
 
@@ -57,14 +60,14 @@ class Child:
     speed: float = 1.0
 
     def __post_init__(self) -> None:
-        check_ranges(self, {"size": self.size >= 1, "speed": self.speed > 0})
+        check_ranges(self, {"size": ">= 1", "speed": "> 0"})
 
 
 def test_make_config_names_the_bad_key_or_value():
     assert make_config(Child, {"size": 2}, speed=3.0) == Child(2, 3.0)
     with pytest.raises(ConfigError, match="unknown toy option\\(s\\) colour; see Child"):
         make_config(Child, None, "toy", colour="red")
-    with pytest.raises(ConfigError, match="size = 0 is out of range"):
+    with pytest.raises(ConfigError, match="size must be >= 1, got 0"):
         make_config(Child, size=0)
 
 
@@ -91,3 +94,52 @@ def test_inherited_fields_keep_their_docs():
         size: int = 1
 
     assert "speed: how fast." in Sub.__doc__ and "size: how big." in Sub.__doc__
+
+
+@pytest.mark.parametrize(
+    "rule, good, bad",
+    [
+        (">= 1", [1, 5, 2.5], [0, -1, None, "3", True]),
+        ("> 0", [1e-9, 3], [0, -2]),
+        ("[0, 1)", [0, 0.5], [1, -0.1]),
+        ("(0, 1]", [1, 0.5], [0, 1.5]),
+        ("None or >= 2", [None, 2], [1]),
+        (("adamw", "sgd"), ["sgd"], ["adam", None]),
+    ],
+)
+def test_range_rules_hold_for_good_values_and_break_for_bad(rule, good, bad):
+    assert all(holds(v, rule) for v in good)
+    assert not any(holds(v, rule) for v in bad)
+
+
+def test_range_messages_state_the_rule():
+    with pytest.raises(ValueError, match=r"^speed must be > 0, got -1$"):
+        Child(1, -1)
+    with pytest.raises(ValueError, match=r"^x must be in \[0, 1\), got 1$"):
+        check_ranges(SimpleNamespace(x=1), {"x": "[0, 1)"})
+    with pytest.raises(ValueError, match=r"^o must be one of adamw, sgd, got 'adam'$"):
+        check_ranges(SimpleNamespace(o="adam"), {"o": ("adamw", "sgd")})
+
+
+def _run(root, name: str, when: float):
+    folder = root / name
+    folder.mkdir(parents=True)
+    for f in ("config.yaml", "model.json"):
+        (folder / f).write_text("x")
+        os.utime(folder / f, (when, when))
+    return folder
+
+
+def test_find_run_names_the_newest_run_or_the_newest_with_a_prefix(tmp_path):
+    runs = tmp_path / "runs"
+    old, new = _run(runs, "vgg-fashion", 1000), _run(runs, "mlp-fashion", 2000)
+    (runs / "notes").mkdir()  # not a run: no config.yaml
+    assert find_run("last", runs) == new
+    assert find_run("last:vgg", runs) == old
+    assert find_run("runs/x", runs) == Path("runs/x")  # a path stays a path
+    with pytest.raises(
+        RunError, match="no run in .* starts with 'cnn'; the runs are: mlp-fashion, vgg-fashion"
+    ):
+        find_run("last:cnn", runs)
+    with pytest.raises(RunError, match="there is no run folder in .* yet"):
+        find_run("last", tmp_path / "none")

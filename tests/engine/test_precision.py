@@ -37,11 +37,11 @@ def test_flags_decide_without_measuring(probe, monkeypatch):
     fake(1.0, 0.1)
     monkeypatch.setattr(precision, "cpu_flags", lambda: "flags : fpu sse avx2 fma")
     assert precision.cpu_bf16_is_faster() is False
-    assert precision.auto_reason() == "the CPU has no native bf16"
+    assert precision.auto_reason() == "this CPU has no native bfloat16, so float32 is faster"
     precision._decide.cache_clear()
     monkeypatch.setattr(precision, "cpu_flags", lambda: AVX + " amx_bf16 amx_tile")
     assert precision.cpu_bf16_is_faster() is True
-    assert precision.auto_reason() == "the CPU has AMX"
+    assert precision.auto_reason() == "this CPU has AMX units, which run bfloat16 fast"
     assert calls == []
 
 
@@ -57,7 +57,7 @@ def test_avx512_bf16_is_measured_with_a_margin(probe, monkeypatch, tmp_path, bf1
     assert key.startswith("Test CPU 9000 | torch ")
     assert saved[key]["bf16"] is expect
     assert saved[key]["bf16_ms"] == pytest.approx(bf16_s * 1e3)
-    assert precision.auto_reason() == f"bf16 measured at {bf16_s:.2f}x fp32's step time on this CPU"
+    assert precision.auto_reason().startswith(f"a bfloat16 step took {bf16_s:.2f}x the float32")
     # the answer is handed to child processes (DDP workers) through the environment
     import os
 
@@ -122,4 +122,4 @@ def test_run_line_says_why(probe, monkeypatch, tiny_data, tmp_path):
     out = StringIO()
     cnnlab.train(data=tiny_data, model="mlp", epochs=1, batch_size=16, runs_dir=tmp_path / "r",
                  progress=False, console=Console(file=out, width=300))  # fmt: skip
-    assert "precision 32-true ($CNNLAB_BF16=0)" in out.getvalue()
+    assert "precision 32-true (float32 throughout; auto chose it: $CNNLAB_BF16=0)" in out.getvalue()

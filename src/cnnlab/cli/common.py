@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import asdict
 from typing import Any
 
@@ -40,7 +42,10 @@ def table(
     return t
 
 
-console = Console(soft_wrap=True)
+# piped or redirected output has no width: tables keep their natural width rather than rich's
+# 80 columns ("quadr...", "finet..."); COLUMNS still rules where it is set
+PIPED_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 240
+console = Console(soft_wrap=True, width=PIPED_WIDTH)
 ARGV: list[str] = []  # the arguments of this invocation, to tell typed options from defaults
 
 

@@ -28,8 +28,10 @@ def register(sub: Any) -> dict:
     )
     demo = parser_for(help="the main job in under 2 minutes: MLP vs CNN on Fashion-MNIST")
     demo.add_argument("--budget", type=float, default=35.0, help="training seconds per model")
-    demo.add_argument("--out", type=str, default="runs/demo")
-    demo.add_argument("--data", type=str, default="fashion-mnist")
+    demo.add_argument(
+        "--out", type=str, default="runs/demo", help="folder for the two runs and the report"
+    )
+    demo.add_argument("--data", type=str, default="fashion-mnist", help="dataset name or folder")
     sub.add_subcommand("demo", demo, help="MLP vs CNN on Fashion-MNIST with a report (~2 min)")
     return {"compare": run_compare, "demo": run_demo}
 

@@ -28,7 +28,7 @@ def register(sub: Any) -> dict:
     conv = parser_for(help="a kernel sliding over the padded input, with every cell's sum")
     conv.add_argument("--input", type=int, default=7, help="input height = width (1..32)")
     conv.add_argument("--kernel", type=int, default=3, help="kernel height = width")
-    conv.add_argument("--stride", type=int, default=1)
+    conv.add_argument("--stride", type=int, default=1, help="how far the kernel moves each step")
     conv.add_argument("--padding", type=int, default=0, help="zero padding on each side")
     conv.add_argument("--channels", type=int, default=1, help="input planes (3 = R, G, B)")
     conv.add_argument("--dilation", type=int, default=1, help="spacing of the kernel taps")
@@ -47,7 +47,7 @@ def register(sub: Any) -> dict:
 
 def _common(p: ArgumentParser, name: str) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the small random integers")
-    p.add_argument("--out", type=str, default="explain", help="folder for the GIF and sheet")
+    p.add_argument("--out", type=str, default="runs/explain", help="folder for the GIF and sheet")
     p.add_argument("--name", type=str, default=name, help="file names: NAME.gif, NAME-frames.png")
     p.add_argument("--fps", type=float, default=2.0, help="frames per second of the GIF")
 

@@ -9,11 +9,13 @@ from cnnlab.cli.common import console, parser_for, table
 
 def register(sub: Any) -> dict:
     p = parser_for(help="list the registered models with their parameter counts")
-    p.add_argument("--in_channels", type=int, default=1)
-    p.add_argument("--num_classes", type=int, default=10)
+    p.add_argument("--in_channels", type=int, default=1, help="input channels (3 = colour)")
+    p.add_argument("--num_classes", type=int, default=10, help="classes (outputs) of the models")
     p.add_argument("--input_size", type=int, default=28, help="square input size")
     sub.add_subcommand("models", p, help="list models and parameter counts")
     d = parser_for(help="list the named datasets and where each is found")
+    d.add_argument("--examples", action="store_true",
+                   help="list the sample images that ship with cnnlab instead")  # fmt: skip
     sub.add_subcommand("datasets", d, help="list datasets and where they are found")
     i = parser_for(help="list the weight-initialization schemes (for --init)")
     sub.add_subcommand("inits", i, help="list weight-initialization schemes")
@@ -50,6 +52,8 @@ def models(ns: Any) -> int:
 
 
 def datasets(ns: Any) -> int:
+    if ns.examples:
+        return examples()
     from cnnlab.data.datasets import DATASETS, EMBEDDED, locate
 
     rows = []
@@ -80,4 +84,13 @@ def inits(ns: Any) -> int:
         rows.append([e.name, settings or "-", e.help])
     console.print(table(["scheme", "settings", "what it does"], rows, text=(1, 2)))
     console.print("use: cnnlab train --init kaiming-normal, or --init normal:std=0.1")
+    return 0
+
+
+def examples() -> int:
+    from cnnlab.data.examples import EXAMPLES
+
+    rows = [[e.dataset, e.label, str(e.path), e.text] for e in EXAMPLES]
+    console.print(table(["dataset", "class", "file", "what it is"], rows, text=(1, 2, 3)))
+    console.print("use: cnnlab predict RUN --example (the run's dataset), or any of these files")
     return 0

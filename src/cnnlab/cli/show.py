@@ -32,7 +32,7 @@ def register(sub: Any) -> dict:
                    help="shrink larger images to this longer side first (0: keep)")  # fmt: skip
     f.add_argument("--dpi", type=int, default=110, help="resolution of the figures")
     f.add_argument("--out", type=str | None, default=None,
-                   help="output folder (default show/filters-<image name>)")  # fmt: skip
+                   help="output folder (default runs/show/filters-<image name>)")  # fmt: skip
     what.add_subcommand("filters", f, help="classic kernels (Sobel, Laplacian, ...) on an image")
 
     m = parser_for(help="the feature maps of every conv layer of a trained run for one image")
@@ -86,7 +86,7 @@ def filters(ns: Any) -> int:
     image = Path(ns.image)
     original, grey, colour = read_image(image, ns.max_size)
     results = filter_all(grey, kernels, ns.pool)
-    out = Path(ns.out) if ns.out else Path("show") / f"filters-{image.stem}"
+    out = Path(ns.out) if ns.out else Path("runs") / "show" / f"filters-{image.stem}"
     figure = save_figure(plot_filters(original, results, colour), out / "filters.png", ns.dpi)
     arrays = save_filter_arrays(results, out)
     h, w = grey.shape
@@ -120,7 +120,7 @@ def features(ns: Any) -> int:
     from cnnlab.data.loader import normalize
     from cnnlab.engine.runs import load_model
     from cnnlab.tasks.classify import inside as taps_of
-    from cnnlab.tasks.classify.predict import load_image_file
+    from cnnlab.tasks.classify.prediction import load_image_file
     from cnnlab.viz import inside
     from cnnlab.viz.figures import save_figure
 

@@ -49,6 +49,8 @@ def run_study(ns: Any) -> int:
     headers, body = study.table(result)
     text = tuple(i % len(headers) for i in study.text)
     console.print(table(headers, body, study.title, text=text))
+    if study.legend:
+        console.print(study.legend, highlight=False)
     path = study.report(result, cfg.out)
     (path.parent / "result.json").write_text(json.dumps(result.to_dict(), indent=1))
     if (path.parent / "table.md").is_file():

@@ -24,7 +24,7 @@ def register(sub: Any) -> dict:
     )
     p.add_argument("model", type=str, help="a registered model (see cnnlab models) or a run folder")
     p.add_argument("--input", type=str, default="1x28x28", help="input size CxHxW, e.g. 3x32x32")
-    p.add_argument("--num_classes", type=int, default=10)
+    p.add_argument("--num_classes", type=int, default=10, help="outputs of the model's head")
     p.add_argument(
         "--model_args",
         type=dict[str, Any],

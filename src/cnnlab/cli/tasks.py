@@ -11,17 +11,15 @@ from typing import Any
 from cnnlab.cli.common import config_from, console, given, parser_for, table
 from cnnlab.core.errors import ConfigError
 from cnnlab.engine.config import RESUMABLE
-from cnnlab.engine.loop import train_task
 from cnnlab.tasks import TASKS
 
 
 def register(sub: Any) -> dict:
     handlers = {}
-    for entry in TASKS:
-        task = entry.factory
-        if task.own_command:
+    for entry in TASKS:  # the entries' facts only: no Task class (nor torch) is imported here
+        if entry.facts["own_command"]:
             continue
-        p = parser_for(task.config_cls, task.help)
+        p = parser_for(entry.config, entry.help)
         p.add_argument(
             "--resume", type=str | None, default=None,
             help="continue the run folder RUN (its config; --epochs may extend it, and "
@@ -31,15 +29,17 @@ def register(sub: Any) -> dict:
             "--stop_after", type=int | None, default=None,
             help="pause after this many epochs of this call; --resume continues",
         )  # fmt: skip
-        sub.add_subcommand(task.command, p, help=task.help.split(";")[0])
-        handlers[task.command] = partial(run, task)
+        command = entry.facts["command"]
+        sub.add_subcommand(command, p, help=entry.help.split(";")[0])
+        handlers[command] = partial(run, entry)
     return handlers
 
 
-def run(task: Any, ns: Any) -> int:
+def run(entry: Any, ns: Any) -> int:
+    # the options are checked before the Task class (and torch) is imported
     if ns.resume:
         # the saved config rules; only options typed now override it
-        fields = task.config_cls.__dataclass_fields__
+        fields = entry.config.__dataclass_fields__
         typed = {k: v for k, v in ns.as_dict().items() if k in fields and given(k)}
         fixed = [k for k in typed if k not in RESUMABLE]
         if fixed:
@@ -48,11 +48,13 @@ def run(task: Any, ns: Any) -> int:
                 f"only --{', --'.join(RESUMABLE)} can, or start a new run with --config "
                 f"{ns.resume}/config.yaml --{fixed[0]} ..."
             )
-        result = train_task(task, resume=ns.resume, stop_after=ns.stop_after, console=console,
-                            **typed)  # fmt: skip
+        how: dict[str, Any] = {"resume": ns.resume, **typed}
     else:
-        cfg = config_from(ns, task.config_cls)
-        result = train_task(task, cfg, stop_after=ns.stop_after, console=console)
+        how = {"config": config_from(ns, entry.config)}
+    from cnnlab.engine.loop import train_task
+
+    task = entry.factory
+    result = train_task(task, stop_after=ns.stop_after, console=console, **how)
     for item in task.summary(result) if result.test is not None else []:
         if isinstance(item, tuple):
             title, headers, rows = item

@@ -34,9 +34,9 @@ def register(sub: Any) -> dict:
         default=None,
         help="the backbone's source data (default: a run's own, from its config)",
     )
-    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=5, help="passes over the target's training set")
     p.add_argument("--lr", type=float, default=3e-3, help="learning rate of the new head")
-    p.add_argument("--batch_size", type=int, default=32)
+    p.add_argument("--batch_size", type=int, default=32, help="images per step")
     p.add_argument("--cut", type=str | None, default=None, help="block to cut after (early)")
     p.add_argument(
         "--train_limit",
@@ -59,7 +59,9 @@ def register(sub: Any) -> dict:
     p.add_argument("--accelerator", type=str, default="auto", help="auto, cpu, cuda")
     p.add_argument("--precision", type=Literal["auto", "32", "bf16"], default="32",
                    help="32, bf16 or auto")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed", type=int, default=0, help="seeds the split, the similarity measure and training"
+    )
     p.add_argument(
         "--weights", type=str | None, default=None, help="torchvision weights file, or 'random'"
     )
@@ -188,7 +190,7 @@ def run_transfer(ns: Any) -> int:
         console.print(r.note)
     console.print(
         f"{r.strategy}{cut}: test accuracy {r.accuracy:.1%} on {len(target.test_y)} images, "
-        f"trained in {r.train_time_s:.1f} s"
+        f"trained in {r.train_time_s:.{1 if r.train_time_s >= 1 else 3}f} s"
     )
     if not ns.save:
         return 0

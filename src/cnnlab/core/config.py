@@ -18,11 +18,41 @@ def plain_paths(cfg: Any, names: tuple[str, ...] = ("runs_dir", "data")) -> None
             object.__setattr__(cfg, name, os.fspath(getattr(cfg, name)))
 
 
-def check_ranges(cfg: Any, checks: dict[str, bool]) -> None:
-    """ValueError naming the first field whose check is False, and its value."""
-    for name, ok in checks.items():
-        if not ok:
-            raise ValueError(f"{name} = {getattr(cfg, name)!r} is out of range")
+Rule = str | tuple[Any, ...]
+
+
+def check_ranges(cfg: Any, rules: dict[str, Rule]) -> None:
+    """ValueError for the first field whose value breaks its rule, stating the rule: ">= 1",
+    "> 0", "[0, 1)" (an interval), "None or >= 2", or a tuple of the allowed values.
+    e.g. `check_ranges(cfg, {"epochs": ">= 1"})` -> "epochs must be >= 1, got 0"."""
+    for name, rule in rules.items():
+        value = getattr(cfg, name)
+        if not holds(value, rule):
+            if isinstance(rule, tuple):
+                allowed = ", ".join("None" if r is None else str(r) for r in rule)
+                raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+            what = f"in {rule}" if rule[-1] in ")]" else rule
+            raise ValueError(f"{name} must be {what}, got {value!r}")
+
+
+def holds(value: Any, rule: Rule) -> bool:
+    """Whether `value` keeps `rule` (see check_ranges)."""
+    if isinstance(rule, tuple):
+        return value in rule
+    if rule.startswith("None or "):
+        if value is None:
+            return True
+        rule = rule[len("None or ") :]
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if rule[0] in "[(":
+        lo, hi = (float(x) for x in rule[1:-1].split(","))
+        above = value >= lo if rule[0] == "[" else value > lo
+        below = value <= hi if rule[-1] == "]" else value < hi
+        return above and below
+    op, bound = rule.split()
+    return {">=": value >= float(bound), ">": value > float(bound), "<=": value <= float(bound),
+            "<": value < float(bound)}[op]  # fmt: skip
 
 
 def inherit_arg_docs(cls: type) -> type:

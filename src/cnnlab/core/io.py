@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from cnnlab.core.errors import RunError
+
 
 def cache_dir() -> Path:
     """Where generated data, measured settings and downloads are kept: $CNNLAB_CACHE or
@@ -87,3 +89,36 @@ def new_folder(parent: str | Path, name: str) -> Path:
         folder = base / f"{name}-{n}"
     folder.mkdir(parents=True)
     return folder
+
+
+def is_run(folder: Path) -> bool:
+    """A run folder: its config.yaml and a model (model.json) or a resume state (state.pt)."""
+    return (folder / "config.yaml").is_file() and (
+        (folder / "model.json").is_file() or (folder / "state.pt").is_file()
+    )
+
+
+def find_run(spec: str | Path, runs_dir: str | Path = "runs") -> Path:
+    """The run folder `spec` names: a path as it is, or `last` (the run under `runs_dir`
+    written to most recently) or `last:PREFIX` (the same among runs whose name starts with
+    PREFIX, e.g. last:vgg). A missing `last` is a RunError that says how to make one."""
+    text = str(spec)
+    if text != "last" and not text.startswith("last:"):
+        return Path(spec)
+    prefix = text.partition(":")[2]
+    root = Path(runs_dir)
+    found = [p for p in root.iterdir() if p.is_dir() and is_run(p)] if root.is_dir() else []
+    if not found:
+        raise RunError(f"{text}: there is no run folder in {root}/ yet; train one (cnnlab train) "
+                       "or give a run folder's path")  # fmt: skip
+    chosen = [p for p in found if p.name.startswith(prefix)]
+    if not chosen:
+        names = ", ".join(sorted(p.name for p in found))
+        raise RunError(f"{text}: no run in {root}/ starts with {prefix!r}; the runs are: {names}")
+    return max(chosen, key=_written)
+
+
+def _written(folder: Path) -> float:
+    """When a run folder was last written to (its newest file of record)."""
+    files = [folder / n for n in ("config.yaml", "model.json", "state.pt", "metrics.csv")]
+    return max(f.stat().st_mtime for f in files if f.is_file())

@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import difflib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from cnnlab.core.errors import CnnlabError
 
 
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """' (did you mean 'cnn-bn'?)' for a near miss of one of `known`, else ''."""
+    known = list(known)
+    bare = {k.lstrip("-"): k for k in known}  # options are compared without their dashes
+    close = difflib.get_close_matches(str(name).lstrip("-"), list(bare), n=1, cutoff=0.7)
+    return f" (did you mean {bare[close[0]]!r}?)" if close else ""
+
+
+def unknown(kind: str, name: str, known: Iterable[str]) -> str:
+    """The one-line message for an unknown name: the near miss, then every known name."""
+    known = list(known)
+    return f"unknown {kind} {name!r}{did_you_mean(name, known)}; choose one of: {', '.join(known)}"
+
+
 @dataclass(frozen=True)
 class Entry:
     name: str
-    factory: Callable[..., Any]
+    target: Callable[..., Any]  # the factory, or (lazy) a function that imports and returns it
     config: type | None = None
     help: str = ""
     task: str = ""  # which task the entry serves (models: classify, segment, autoencode, ...)
+    lazy: bool = False  # the factory's module is imported on first use (a fast command line)
+    facts: dict[str, Any] = field(default_factory=dict)  # what must be known before loading
+
+    @property
+    def factory(self) -> Callable[..., Any]:
+        return self.target() if self.lazy else self.target
 
 
 class Registry:
@@ -39,10 +60,23 @@ class Registry:
 
         return deco
 
+    def add_lazy(
+        self,
+        name: str,
+        load: Callable[[], Any],
+        config: type | None = None,
+        help: str = "",
+        **facts: Any,
+    ) -> None:
+        """An entry whose factory `load()` imports on first use; `config`, `help` and `facts`
+        are known without importing it."""  # fmt: skip
+        if name in self._entries:
+            raise ValueError(f"{self.kind} {name!r} is registered twice")
+        self._entries[name] = Entry(name, load, config, help, lazy=True, facts=facts)
+
     def get(self, name: str) -> Entry:
         if name not in self._entries:
-            known = ", ".join(self.names())
-            raise self._error(f"unknown {self.kind} {name!r}; choose one of: {known}")
+            raise self._error(unknown(self.kind, name, self.names()))
         return self._entries[name]
 
     def build(self, name: str, *args: Any, **kwargs: Any) -> Any:

@@ -55,16 +55,16 @@ class LoopConfig:
     def __post_init__(self) -> None:
         plain_paths(self)
         checks = {
-            "epochs": self.epochs >= 1,
-            "lr": self.lr > 0,
-            "weight_decay": self.weight_decay >= 0,
-            "max_time": self.max_time is None or self.max_time > 0,
-            "patience": self.patience is None or self.patience >= 1,
-            "optimizer": self.optimizer in ("adamw", "sgd"),
-            "precision": self.precision in ("auto", "32", "bf16"),
-            "devices": self.devices >= 1,
-            "num_nodes": self.num_nodes >= 1,
-            "schedule": self.schedule in ("one-cycle", "constant"),
+            "epochs": ">= 1",
+            "lr": "> 0",
+            "weight_decay": ">= 0",
+            "max_time": "None or > 0",
+            "patience": "None or >= 1",
+            "optimizer": ("adamw", "sgd"),
+            "precision": ("auto", "32", "bf16"),
+            "devices": ">= 1",
+            "num_nodes": ">= 1",
+            "schedule": ("one-cycle", "constant"),
         }
         check_ranges(self, checks)
 

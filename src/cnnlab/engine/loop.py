@@ -24,6 +24,7 @@ from torch import nn
 
 from cnnlab.core.config import make_config
 from cnnlab.core.errors import ConfigError, RunError
+from cnnlab.core.io import find_run
 from cnnlab.engine import runs
 from cnnlab.engine.allocator import keep_freed_memory
 from cnnlab.engine.config import LoopConfig
@@ -37,7 +38,8 @@ from cnnlab.models import count_parameters
 @dataclass
 class FitResult:
     """What `fit` returns. `model` is the best epoch's model on the first process (the last
-    state elsewhere, or when paused); `test` is the task's test metrics, None when paused."""
+    state elsewhere, or when paused); `test` is the task's test metrics, None when paused or
+    when a resumed run had no epoch left to train (stopped "finished")."""
 
     folder: Path
     model: nn.Module
@@ -96,6 +98,7 @@ def train_task(
     elif loaded is not None:
         overrides.setdefault("data", getattr(loaded, "origin", "") or loaded.name)
     if resume is not None:
+        resume = find_run(resume)  # a path, or last / last:PREFIX under runs/
         config = runs.read_config(Path(resume))
         meta = runs.read_meta(Path(resume))  # a folder without a finished epoch fails here
         if meta.task != task_cls.name:
@@ -146,6 +149,13 @@ def fit(
                              "best_epoch": 0, "bad_epochs": 0, "elapsed": 0.0}  # fmt: skip
     if resume is not None:
         _restore(Path(resume), model, opt, state)
+        if state["epoch"] >= cfg.epochs:  # nothing left to train: say so, change nothing
+            log(f"{resume} has already run its {state['epoch']} epoch(s), nothing to do; to "
+                f"train it further: cnnlab {task.command} --resume {resume} --epochs "
+                f"{state['epoch'] + max(1, state['epoch'] // 2)}")  # fmt: skip
+            kept = runs.load_model(Path(resume))[0] if task.keep == "best" else model
+            return FitResult(Path(resume), kept, meta, state["history"], state["best_epoch"],
+                             state["elapsed"], "finished")  # fmt: skip
     model, opt = fabric.setup(model, opt)
     n_batches = task.num_train_batches()
     if n_batches == 0:
@@ -155,9 +165,8 @@ def fit(
     tb = runs.tensorboard_writer(folder) if fabric.is_global_zero else None
     about = task.describe(model)
     log(f"run: {folder}  model {task.cfg.model} ({count_parameters(model):,} parameters)"
-        f"{', ' + about if about else ''}, precision "
-        f"{resolve_precision(cfg.precision, fabric.device.type)}"
-        f"{_why_precision(cfg, fabric)}")  # fmt: skip
+        f"{', ' + about if about else ''}, {_precision_words(cfg, fabric)}"
+        f"{_processes(fabric)}")  # fmt: skip
     stopped, this_call = "", 0
     clock = time.perf_counter() - state["elapsed"]
     try:
@@ -343,9 +352,21 @@ def _uses_conv2d(model: nn.Module) -> bool:
     return any(isinstance(m, nn.Conv2d) for m in model.modules())
 
 
-def _why_precision(cfg: LoopConfig, fabric) -> str:
-    if cfg.precision != "auto" or fabric.device.type != "cpu":
-        return ""
-    from cnnlab.engine.precision import auto_reason
+def _precision_words(cfg: LoopConfig, fabric) -> str:
+    """The precision of the run line, in words, and why `auto` chose it."""
+    chosen = resolve_precision(cfg.precision, fabric.device.type)
+    words = {"bf16-mixed": "matrix products in bfloat16, weights and sums in float32",
+             "32-true": "float32 throughout"}.get(chosen, chosen)  # fmt: skip
+    if cfg.precision == "auto" and fabric.device.type == "cpu":
+        from cnnlab.engine.precision import auto_reason
 
-    return f" ({auto_reason()})"
+        words += f"; auto chose it: {auto_reason()}"
+    return f"precision {chosen} ({words})"
+
+
+def _processes(fabric) -> str:
+    n = fabric.world_size
+    if n == 1:
+        return ""
+    return (f", {n} processes under DDP (each takes every {n}th batch of an epoch; their "
+            f"gradients are averaged, so one step learns from {n} batches)")  # fmt: skip

@@ -104,9 +104,9 @@ def _decide() -> tuple[bool, str]:
         return os.environ[ENV] == "1", f"${ENV}={os.environ[ENV]}"
     flags = cpu_flags().split()
     if "amx_bf16" in flags:
-        return True, "the CPU has AMX"
+        return True, "this CPU has AMX units, which run bfloat16 fast"
     if "avx512_bf16" not in flags:
-        return False, "the CPU has no native bf16"
+        return False, "this CPU has no native bfloat16, so float32 is faster"
     key = f"{cpu_model()} | torch {torch.__version__} | {torch.get_num_threads()} threads"
     path = _cache_file()
     try:
@@ -130,4 +130,5 @@ def _decide() -> tuple[bool, str]:
     # processes this one starts (Fabric's DDP workers) inherit the answer instead of measuring
     os.environ[ENV] = "1" if entry["bf16"] else "0"
     ratio = entry.get("bf16_ms", 0.0) / max(entry.get("fp32_ms", 0.0), 1e-9)
-    return entry["bf16"], f"bf16 measured at {ratio:.2f}x fp32's step time on this CPU"
+    return entry["bf16"], (f"a bfloat16 step took {ratio:.2f}x the float32 step's time on this "
+                           "CPU (measured once, then cached)")  # fmt: skip

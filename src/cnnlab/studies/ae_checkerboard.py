@@ -42,16 +42,22 @@ STRIP = 6  # example images kept for the figure
 
 @dataclass(frozen=True)
 class CheckerboardStudyConfig:
-    """Args:
-    data: dataset name or folder.
-    decoders: comma-separated, from transpose, nearest, bilinear.
-    latent: code channels of every decoder's autoencoder (4 -> 7x7x4, the course's).
-    epochs: passes over the training images for each autoencoder.
-    train_limit: training images (class-balanced subset; None = all).
-    test_images: test images the decoders are scored on.
-    batch_size: images per step.
-    seed: seeds the split, the weights and the batch order.
-    out: folder for result.json, table.md, figures/ and report.html.
+    """The checkerboard study: the same autoencoder with a transposed-convolution decoder and
+    with upsample + convolution decoders.
+
+    Args:
+        data: dataset name (see cnnlab datasets) or a folder.
+        decoders: comma-separated decoders, one autoencoder each, from transpose (ae-conv),
+            nearest and bilinear (ae-conv-upsample).
+        latent: code channels of every decoder's autoencoder (4 -> 7x7x4, the course's); null
+            keeps the models' default.
+        epochs: passes over the training images for each autoencoder.
+        train_limit: training images, a class-balanced subset (null: all).
+        test_images: test images the decoders are scored on, the first of the test split.
+        batch_size: images per step.
+        seed: seeds the split, the weights and the batch order.
+        out: folder for result.json, table.md, figures/, report.html and the models' run
+            folders under runs/ (a taken folder gets -2, -3, ...).
     """
 
     data: str = "fashion-mnist"

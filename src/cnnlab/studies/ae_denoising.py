@@ -53,21 +53,31 @@ class MixedNoise:
 
 @dataclass(frozen=True)
 class DenoisingStudyConfig:
-    """Args:
-    data: dataset name or folder.
-    gaussian: Gaussian noise sigmas ("" for none).
-    salt_pepper: salt-and-pepper amounts ("" for none).
-    model: the denoiser (an autoencode model); one per noise kind, trained on a mix of levels.
-    latent: its code size (latent_channels of ae-conv: 16 -> 7x7x16, no squeeze on purpose).
-    blur_sigmas: Gaussian blur sigmas to choose from (on validation images).
-    median_sizes: median filter sizes to choose from (on validation images).
-    epochs: passes over the training images per model.
-    train_limit: training images (class-balanced subset; None = all).
-    test_images: test images every method is measured on.
-    val_images: validation images the filters' settings are chosen on.
-    batch_size: images per step.
-    seed: seeds the split, the weights, the batch order and the noise.
-    out: folder for result.json, table.md, figures/ and report.html.
+    """The denoising study: one denoising autoencoder per noise kind against Gaussian blur
+    and the median filter, at every noise level.
+
+    Args:
+        data: dataset name (see cnnlab datasets) or a folder.
+        gaussian: comma-separated Gaussian noise sigmas on [0, 1] pixel values, e.g.
+            0.1,0.3,0.5; "" for none.
+        salt_pepper: comma-separated salt-and-pepper amounts (share of pixels set to black
+            or white, in (0, 1]), e.g. 0.05,0.1; "" for none.
+        model: the denoiser, an autoencoder model (see cnnlab models); one per noise kind,
+            trained on a mix of its levels.
+        latent: code size of the denoiser (latent_channels of ae-conv: 16 -> 7x7x16, no
+            squeeze on purpose); null keeps the model's default.
+        blur_sigmas: comma-separated Gaussian blur sigmas in pixels, the best chosen on
+            validation images per level.
+        median_sizes: comma-separated odd median filter sizes, the best chosen on validation
+            images per level.
+        epochs: passes over the training images per model.
+        train_limit: training images, a class-balanced subset (null: all).
+        test_images: test images every method is measured on, the first of the test split.
+        val_images: validation images the filters' settings are chosen on.
+        batch_size: images per step.
+        seed: seeds the split, the weights, the batch order and the noise.
+        out: folder for result.json, table.md, figures/, report.html and the models' run
+            folders under runs/ (a taken folder gets -2, -3, ...).
     """
 
     data: str = "fashion-mnist"

@@ -35,20 +35,28 @@ FEATURES = ("autoencoder code", "raw pixels", "random encoder")
 
 @dataclass(frozen=True)
 class FeaturesStudyConfig:
-    """Args:
-    data: dataset name or folder.
-    model: the autoencoder whose code is the feature (an autoencode model).
-    latent: its code size (latent_channels of ae-conv: 4 -> 7x7x4 = 196, the course's).
-    labels: labelled training images per class for the linear classifier.
-    seeds: draws of the labelled images per size (seeds 0..seeds-1); mean and std reported.
-    l2: L2 penalty of the classifier on standardized features (sum of squared weights).
-    random_encoder: also probe the same encoder at its random initialization.
-    epochs: passes over the training images to train the autoencoder (labels unused).
-    train_limit: training images (class-balanced subset; None = all).
-    test_images: test images the classifiers are scored on.
-    batch_size: images per step.
-    seed: seeds the split, the weights and the batch order.
-    out: folder for result.json, table.md, figures/ and report.html.
+    """The features study: a linear classifier on few labels, on the autoencoder's code
+    against the raw pixels (and a random encoder).
+
+    Args:
+        data: dataset name (see cnnlab datasets) or a folder.
+        model: the autoencoder whose code is the feature, an autoencoder model (see cnnlab
+            models).
+        latent: code size of the autoencoder (latent_channels of ae-conv: 4 -> 7x7x4 = 196,
+            the course's); null keeps the model's default.
+        labels: comma-separated numbers of labelled training images per class for the linear
+            classifier, one row each, e.g. 10,100,1000.
+        seeds: draws of the labelled images per number; the table shows mean ± std.
+        l2: L2 penalty of the classifier on standardized features (times the sum of squared
+            weights); 0 for none.
+        random_encoder: also probe the same encoder at its random initialization.
+        epochs: passes over the training images to train the autoencoder (labels unused).
+        train_limit: training images, a class-balanced subset (null: all).
+        test_images: test images the classifiers are scored on, the first of the test split.
+        batch_size: images per step.
+        seed: seeds the split, the weights, the batch order and the draws of labelled images.
+        out: folder for result.json, table.md, figures/, report.html and the autoencoder's
+            run folder under runs/ (a taken folder gets -2, -3, ...).
     """
 
     data: str = "fashion-mnist"

@@ -147,17 +147,24 @@ def quality(x_hat: torch.Tensor, x: torch.Tensor) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class CompressionStudyConfig:
-    """Args:
-    data: dataset name or folder.
-    conv_latents: latent_channels of ae-conv to sweep (28x28: 7x7xC values; 4 is the course).
-    linear_latents: code sizes of ae-linear to add ("" for none).
-    bits: bits per stored code value.
-    epochs: passes over the training images per model.
-    train_limit: training images (class-balanced subset; None = all).
-    test_images: test images every point is measured on (AE and JPEG alike).
-    batch_size: images per step.
-    seed: seeds the split, the weights and the batch order.
-    out: folder for result.json, table.md, figures/ and report.html.
+    """The compression study: one autoencoder per code size, its quantized code against JPEG
+    at the same bytes per image.
+
+    Args:
+        data: dataset name (see cnnlab datasets) or a folder.
+        conv_latents: comma-separated latent_channels of ae-conv, one model each, e.g.
+            1,2,4,8,16 (28x28 input: a 7x7xC code; 4 is the course's); "" for none.
+        linear_latents: comma-separated code sizes (values) of ae-linear, one model each,
+            e.g. 16,32,64; "" for none.
+        bits: bits per stored code value, 1..16; sets the bytes per image JPEG is given.
+        epochs: passes over the training images per model.
+        train_limit: training images, a class-balanced subset (null: all).
+        test_images: test images every point is measured on (AE and JPEG alike), the first
+            of the test split.
+        batch_size: images per step.
+        seed: seeds the split, the weights and the batch order.
+        out: folder for result.json, table.md, figures/, report.html and the models' run
+            folders under runs/ (a taken folder gets -2, -3, ...).
     """
 
     data: str = "fashion-mnist"

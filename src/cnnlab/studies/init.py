@@ -27,7 +27,7 @@ from cnnlab.engine.loop import fit
 from cnnlab.models import create_model
 from cnnlab.nn.init import LAYERS, init_weights, parse_init
 from cnnlab.tasks.classify.config import TrainConfig
-from cnnlab.tasks.classify.evaluate import predict_logits
+from cnnlab.tasks.classify.evaluation import predict_logits
 from cnnlab.tasks.classify.task import ClassifyTask
 
 DEFAULT_SCHEMES = (
@@ -45,18 +45,26 @@ def split_list(text: str, what: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class InitStudyConfig:
-    """Args:
-    data: dataset name or folder.
-    model: comma-separated models, e.g. mlp,cnn-plain (cnn-plain: 8 conv layers, no BatchNorm).
-    schemes: comma-separated init schemes (see `cnnlab inits`), e.g. zeros,ones,normal:std=0.1.
-    epochs: passes over the training split per run.
-    seeds: runs per scheme and model (seeds 0..seeds-1); curves show the mean and the spread.
-    batch_size: images per step.
-    lr: Adam learning rate (the course: 1e-3).
-    val_fraction: share of the training images held out for validation (the course: 0.2).
-    train_limit: train on a class-balanced subset of this many images.
-    log_every: average the training loss over this many steps per curve point.
-    out: folder for results.json, the figures and report.html.
+    """The weight initialization study: models x schemes x seeds, with the course's training
+    settings (Adam at a constant lr, no augmentation, fp32).
+
+    Args:
+        data: dataset name (see cnnlab datasets) or a folder.
+        model: comma-separated registered models, e.g. mlp,cnn-plain (cnn-plain: 8 conv
+            layers, no BatchNorm).
+        schemes: comma-separated init schemes (see cnnlab inits), with settings after a colon,
+            e.g. zeros,ones,normal:std=0.1.
+        epochs: passes over the training split per run.
+        seeds: runs per model and scheme (seeds 0..seeds-1); the table shows mean ± std, the
+            curves the mean and the spread.
+        batch_size: images per step.
+        lr: Adam learning rate, constant throughout (the course: 1e-3).
+        val_fraction: share of the training images held out for validation, in (0, 1) (the
+            course: 0.2); the final accuracy and loss are measured on it.
+        train_limit: train on a class-balanced subset of this many images (default: all).
+        log_every: steps averaged into one point of a loss curve (fewer when a run has under
+            10 points' worth of steps).
+        out: folder for result.json, figures/ and report.html (a taken folder gets -2, -3, ...).
     """
 
     data: str = "fashion-mnist"

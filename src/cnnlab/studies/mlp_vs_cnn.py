@@ -16,23 +16,30 @@ from rich.console import Console
 from cnnlab.data import ImageData, load_dataset, rotate_batch, shift_batch
 from cnnlab.models import count_parameters
 from cnnlab.tasks.classify.api import train
-from cnnlab.tasks.classify.evaluate import evaluate
+from cnnlab.tasks.classify.evaluation import evaluate
 
 
 @dataclass(frozen=True)
 class MLPvsCNNConfig:
-    """Args:
-    data: dataset name or folder.
-    mlp: the vector model.
-    cnn: the convolutional model.
-    budget: seconds of training for each model (the same for both).
-    epochs: upper bound on epochs within the budget.
-    shifts: test-time shifts in pixels (each image moves this far up, down, left or right).
-    rotations: test-time rotations in degrees (clockwise or counter-clockwise at random).
-    augment: training augmentation for both; none shows the architectures' own invariance.
-    train_limit: use a class-balanced subset of this many training images.
-    seed: seeds data split, weights and the test perturbations.
-    out: folder for the two runs, the figures and report.html.
+    """The MLP vs CNN comparison: both models, their shared data and time budget, and the
+    perturbed test sets.
+
+    Args:
+        data: dataset name (see cnnlab datasets) or a folder.
+        mlp: the vector model, a registered model name (see cnnlab models).
+        cnn: the convolutional model, a registered model name (see cnnlab models).
+        budget: training seconds for each model (the same for both); must be > 0.
+        epochs: most epochs each model trains; training stops earlier when the budget ends.
+        shifts: test-time shifts in pixels, a list such as [2,4,6] ([] for none); each test
+            image moves this far up, down, left or right.
+        rotations: test-time rotations in degrees, a list such as [10,20] ([] for none);
+            clockwise or counter-clockwise at random.
+        augment: training augmentation of both models: none (shows the architectures' own
+            invariance), auto, or e.g. "flip,shift=2,rotate=10" (as cnnlab train --augment).
+        train_limit: train on a class-balanced subset of this many images (default: all).
+        seed: seeds the data split, the weights, the batch order and the test perturbations.
+        out: folder for the two runs, result.json, figures/ and report.html (a taken folder
+            gets -2, -3, ...).
     """
 
     data: str = "fashion-mnist"

@@ -41,27 +41,40 @@ def _indices(text: str, name: str) -> list[int]:
 
 @dataclass(frozen=True)
 class TransferStudyConfig:
-    """Args:
-    data: the dataset of the source and the similar target (a name or folder).
-    source_classes: class indices of `data` the backbone is trained on.
-    similar_classes: class indices of `data` that make the similar target.
-    different: dataset of the different target (e.g. glyphs, mnist, or a folder).
-    different_classes: keep these class indices of `different` (default: all).
-    small: images per class of the small targets (a class-balanced subset per seed).
-    large: images per class of the large targets (default: all).
-    strategies: comma-separated strategies to compare (head, early, finetune, retrain).
-    seeds: runs per strategy and quadrant (seeds 0..seeds-1).
-    backbone_model: the registered model trained on the source classes.
-    backbone_epochs: epochs of the backbone's training.
-    train_limit: train the backbone on this many source images (class-balanced).
-    epochs: epochs per strategy run on a large target.
-    small_epochs: epochs per strategy run on a small target (few steps per epoch).
-    lr: learning rate of the new head (finetune: the backbone gets a tenth of it).
-    batch_size: images per step on a large target.
-    small_batch_size: images per step on a small target.
-    similarity_n: images of each set for the similarity measure.
-    small_below: the guide's size threshold (images per class).
-    out: folder for the backbone run, result.json, the figures and report.html.
+    """The four-quadrant transfer study: the backbone, the four targets, the strategies and
+    their training settings.
+
+    Args:
+        data: dataset of the source and the similar target: a name (see cnnlab datasets) or
+            a folder.
+        source_classes: comma-separated class indices of `data` the backbone is trained on,
+            e.g. 0,1,2,3,4 (at least 2).
+        similar_classes: comma-separated class indices of `data` that make the similar target,
+            e.g. 5,6,7,8,9 (at least 2).
+        different: dataset of the different target: a name (e.g. glyphs, mnist) or a folder.
+        different_classes: comma-separated class indices of `different` to keep, e.g. 0,1,2
+            (default: all).
+        small: images per class of the small targets (>= 2; a class-balanced subset drawn
+            per seed).
+        large: images per class of the large targets, more than `small` (default: all).
+        strategies: comma-separated strategies to compare, from head, early, finetune,
+            retrain.
+        seeds: runs per strategy and quadrant (seeds 0..seeds-1); the table shows mean ± std.
+        backbone_model: registered model trained on the source classes (see cnnlab models).
+        backbone_epochs: epochs of the backbone's training.
+        train_limit: train the backbone on a class-balanced subset of this many source images
+            (default: all).
+        epochs: epochs of each strategy run on a large target.
+        small_epochs: epochs of each strategy run on a small target (few steps per epoch).
+        lr: learning rate of the trained layers (finetune: the backbone at a tenth of it).
+        batch_size: images per step on a large target.
+        small_batch_size: images per step on a small target.
+        similarity_n: at most this many images of each set (source, target) for the
+            similarity measure (>= 4).
+        small_below: the guide's size threshold: a target with fewer images per class is
+            small.
+        out: folder for the backbone run, result.json, table.md, figures/ and report.html (a
+            taken folder gets -2, -3, ...).
     """
 
     data: str = "fashion-mnist"

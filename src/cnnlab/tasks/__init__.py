@@ -1,16 +1,55 @@
 """Tasks: one folder per task, each a Task (engine/task.py) with its config dataclass, data
 binding, loss and metrics (`step(batch, stage)`), predict and report section. TASKS lists them
 by name; the command line is generated from it (one command per task, one --resume), except
-for a task that keeps its own command (transfer: cli/transfer.py)."""
+for a task that keeps its own command (transfer: cli/transfer.py).
+
+The entries are lazy: a task's config, command and help are known here, its Task class (and
+torch) is imported on first use, so `cnnlab --help` and a bad option answer at once. A test
+checks that each entry's facts are its Task class's own."""
 
 from cnnlab.core.registry import Registry
-from cnnlab.tasks.autoencode.task import AutoencodeTask
-from cnnlab.tasks.classify.task import ClassifyTask
-from cnnlab.tasks.segment.task import SegTask
-from cnnlab.tasks.transfer.task import TransferTask
+from cnnlab.tasks.autoencode.config import AutoencodeConfig
+from cnnlab.tasks.classify.config import TrainConfig
+from cnnlab.tasks.segment.config import SegmentConfig
+from cnnlab.tasks.transfer.config import TransferRunConfig
+
+
+def _classify() -> type:
+    from cnnlab.tasks.classify.task import ClassifyTask
+
+    return ClassifyTask
+
+
+def _segment() -> type:
+    from cnnlab.tasks.segment.task import SegTask
+
+    return SegTask
+
+
+def _autoencode() -> type:
+    from cnnlab.tasks.autoencode.task import AutoencodeTask
+
+    return AutoencodeTask
+
+
+def _transfer() -> type:
+    from cnnlab.tasks.transfer.task import TransferTask
+
+    return TransferTask
+
 
 TASKS = Registry("task")
-for _task in (ClassifyTask, SegTask, AutoencodeTask, TransferTask):
-    TASKS.register(_task.name, _task.config_cls, _task.help)(_task)
+for _name, _load, _cfg, _command, _own, _help in [
+    ("classify", _classify, TrainConfig, "train", False,
+     "train a classifier (MLP, CNN, VGG, ResNet); writes runs/<name>/ (docs/training.md)"),
+    ("segment", _segment, SegmentConfig, "segment", False,
+     "segment images or volumes (U-Net, FCN); writes runs/<name>/ (docs/segmentation.md)"),
+    ("autoencode", _autoencode, AutoencodeConfig, "autoencode", False,
+     "train an autoencoder, a denoiser (--noise) or a VAE; writes runs/<name>/ with PSNR,"
+     " SSIM, reconstruction figures and report.html"),
+    ("transfer", _transfer, TransferRunConfig, "transfer", True,
+     "diagnose the transfer case and run its strategy (docs/transfer.md)"),
+]:  # fmt: skip
+    TASKS.add_lazy(_name, _load, _cfg, _help, command=_command, own_command=_own)
 
 __all__ = ["TASKS"]

@@ -12,6 +12,7 @@ import cnnlab
 from cnnlab.cli import main
 from cnnlab.core.errors import DataError, RunError
 from cnnlab.engine.runs import load_model
+from cnnlab.tasks.classify import prediction
 from conftest import pattern
 
 
@@ -158,4 +159,69 @@ def test_cli_predict_long_path_stays_on_one_line(trained_run: Path, image_files,
 
 def test_cli_predict_topk_must_be_positive(trained_run: Path, image_files, capsys):
     assert main(["predict", str(trained_run), str(image_files["rgb"]), "--topk", "0"]) == 2
-    assert capsys.readouterr().err == "cnnlab: error: topk must be >= 1, got 0\n"
+    assert capsys.readouterr().err == "cnnlab: error: --topk must be >= 1, got 0\n"
+
+
+def _meta_with_mean(trained_run: Path, mean: float):
+    model, meta = load_model(trained_run)
+    meta.mean = tuple(mean for _ in meta.mean)
+    return model, meta
+
+
+def test_a_light_background_is_noted_and_inverted_on_request(trained_run: Path, tmp_path: Path):
+    """A model trained on light objects on black (mean < 0.4) notes a light-background input;
+    --invert auto inverts exactly that input, and the inverted input predicts as the dark one."""
+    model, meta = _meta_with_mean(trained_run, 0.25)
+    c, (h, w) = meta.in_channels, meta.input_size
+    dark = np.zeros((c, h, w), np.uint8)
+    dark[:, h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] = 200
+    light = 255 - dark
+    plain = prediction.predict((model, meta), np.stack([dark, light]))
+    assert plain[0].notes == []
+    assert "has a light background" in plain[1].notes[0] and "--invert auto" in plain[1].notes[0]
+    auto = prediction.predict((model, meta), np.stack([dark, light]), invert="auto")
+    assert auto[0].notes == [] and auto[1].notes[0].startswith("inverted")
+    assert auto[1].top == plain[0].top  # 255 - (255 - dark) is the dark image again
+    with pytest.raises(ValueError, match="invert must be one of false, true, auto"):
+        prediction.predict((model, meta), dark, invert="yes")
+
+
+def test_no_background_note_when_the_training_data_has_none(trained_run: Path):
+    model, meta = _meta_with_mean(trained_run, 0.5)  # photos: neither polarity is clear
+    light = np.full((meta.in_channels, *meta.input_size), 250, np.uint8)
+    assert prediction.predict((model, meta), light)[0].notes == []
+
+
+def test_a_squeezed_file_is_noted(trained_run: Path, tmp_path: Path):
+    wide = tmp_path / "wide.png"
+    Image.fromarray(np.zeros((20, 60, 3), np.uint8)).save(wide)
+    (p,) = cnnlab.predict(trained_run, [wide])
+    assert any("is 60x20 and is squeezed to 12x12" in n for n in p.notes)
+
+
+def test_cli_predict_example_and_the_shipped_files(trained_run: Path, capsys, tmp_path):
+    from cnnlab.data.examples import EXAMPLES, FOLDER
+
+    shipped = {p.name for p in FOLDER.iterdir() if p.suffix != ".md"}
+    assert shipped == {e.file for e in EXAMPLES}  # every file is listed, every entry exists
+    rc = main(["predict", str(trained_run), "--example"])  # trained on a folder: none ship
+    assert rc == 2 and "no sample images for" in capsys.readouterr().err
+    rc = main(["datasets", "--examples"])
+    out = capsys.readouterr().out
+    assert rc == 0 and all(e.label in out for e in EXAMPLES)
+
+
+def test_cli_predict_example_picks_the_run_datasets_files(trained_run: Path, tmp_path, capsys):
+    import shutil
+
+    import yaml
+
+    run = Path(shutil.copytree(trained_run, tmp_path / "run"))
+    cfg = yaml.safe_load((run / "config.yaml").read_text())
+    (run / "config.yaml").write_text(yaml.safe_dump({**cfg, "data": "fashion-mnist"}))
+    assert main(["predict", str(run), "--example", "--topk", "1"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if ".png:" in line]
+    assert [Path(line.split(":")[0]).name for line in lines] == [
+        "fashion-mnist-ankle-boot.png", "fashion-mnist-trouser.png", "fashion-mnist-bag.png",
+        "sneaker-photo.png",
+    ]  # fmt: skip

@@ -68,6 +68,7 @@ def test_report_config_and_results(trained_run: Path, tiny_data):
     html = (trained_run / "report.html").read_text()
     assert "cnn-small" in html
     assert "class2" in html  # per-class table
+    assert "Glossary" in html and "label smoothing" in html  # the numbers' words
     cfg = yaml.safe_load((trained_run / "config.yaml").read_text())
     assert cfg["model"] == "cnn-small" and cfg["epochs"] == 2
     assert TrainConfig(**cfg).batch_size == 16  # the saved config is a valid TrainConfig
@@ -179,7 +180,7 @@ def test_model_that_does_not_fit_the_images(tiny_data, tmp_path, quiet):
 def test_bad_options():
     with pytest.raises(ConfigError, match="unknown training option"):
         make_config(epoch=3)
-    with pytest.raises(ConfigError, match=r"epochs = 0 is out of range"):
+    with pytest.raises(ConfigError, match=r"epochs must be >= 1, got 0"):
         make_config(epochs=0)
     with pytest.raises(ValueError, match="label_smoothing"):
         TrainConfig(label_smoothing=1.0)
@@ -209,3 +210,18 @@ def test_saved_config_of_in_memory_folder_data_can_be_reloaded(tiny_data, tmp_pa
     cfg = yaml.safe_load((r.run_dir / "config.yaml").read_text())
     reloaded = cnnlab.load_dataset(cfg["data"])
     assert reloaded.input_shape == tiny_data.input_shape
+
+
+def test_the_first_epoch_line_explains_the_loss_gap(tiny_data, tmp_path):
+    from cnnlab.tasks.classify.task import ClassifyTask
+
+    cfg = cnnlab.TrainConfig(
+        model="mlp", label_smoothing=0.1, augment="none", runs_dir=str(tmp_path)
+    )
+    task = ClassifyTask(cfg, tiny_data)
+    row = {"epoch": 1, "train/loss": 1.0, "train/acc": 0.5, "val/loss": 0.5, "val/acc": 0.6,
+           "img_per_s": 100.0, "time": 1.0}  # fmt: skip
+    first = task.epoch_line(row, 2)
+    assert "train loss above val loss is expected" in first and "label smoothing 0.1" in first
+    assert "augmented" not in first  # augment none: not given as a reason
+    assert "expected" not in task.epoch_line({**row, "epoch": 2}, 2)  # said once

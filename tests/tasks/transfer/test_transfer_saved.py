@@ -12,7 +12,7 @@ from cnnlab.cli import main
 from cnnlab.core.errors import RunError
 from cnnlab.engine import runs
 from cnnlab.models import create_task_model
-from cnnlab.tasks.classify.predict import predict
+from cnnlab.tasks.classify.prediction import predict
 from cnnlab.tasks.transfer import load_backbone, train_transfer
 from cnnlab.tasks.transfer.saved import save_transfer_run
 from conftest import save_png

@@ -9,7 +9,6 @@ from typing import Any
 
 from cnnlab.core.config import check_ranges, inherit_arg_docs, make_config
 from cnnlab.core.errors import ConfigError
-from cnnlab.data.noise import parse_noise
 from cnnlab.engine.config import LoopConfig
 
 TASK = "autoencode"
@@ -51,15 +50,17 @@ class AutoencodeConfig(LoopConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         checks = {
-            "latent": self.latent is None or self.latent >= 1,
-            "batch_size": self.batch_size >= 1,
-            "beta": self.beta >= 0,
-            "val_fraction": 0 <= self.val_fraction < 1,
-            "train_limit": self.train_limit is None or self.train_limit >= 2,
-            "image_size": self.image_size is None or self.image_size >= 1,
+            "latent": "None or >= 1",
+            "batch_size": ">= 1",
+            "beta": ">= 0",
+            "val_fraction": "[0, 1)",
+            "train_limit": "None or >= 2",
+            "image_size": "None or >= 1",
         }
         check_ranges(self, checks)
         try:
+            from cnnlab.data.noise import parse_noise  # torch: only when a run is made
+
             parse_noise(self.noise)
         except ValueError as exc:
             raise ValueError(f"noise: {exc}") from None

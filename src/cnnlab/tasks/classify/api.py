@@ -10,12 +10,13 @@ from rich.console import Console
 
 from cnnlab.core.config import make_config as _make
 from cnnlab.core.errors import RunError
+from cnnlab.core.io import find_run
 from cnnlab.data import ImageData
 from cnnlab.engine import runs
 from cnnlab.engine.loop import train_task
 from cnnlab.models import Classifier
 from cnnlab.tasks.classify.config import TrainConfig
-from cnnlab.tasks.classify.evaluate import EvalResult
+from cnnlab.tasks.classify.evaluation import EvalResult
 from cnnlab.tasks.classify.task import ClassifyTask
 
 
@@ -62,8 +63,9 @@ def train(
 
 
 def load_run(folder: str | Path) -> TrainResult:
-    """The model and history of a run folder (weights of the best validation epoch)."""
-    folder = Path(folder)
+    """The model and history of a run folder (weights of the best validation epoch); `last`
+    or `last:PREFIX` names the newest run under runs/."""
+    folder = find_run(folder)
     model, meta = runs.load_model(folder)
     history = runs.read_metrics(folder)
     if not (folder / "config.yaml").is_file():

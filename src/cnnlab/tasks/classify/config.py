@@ -46,10 +46,10 @@ class TrainConfig(LoopConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         checks = {
-            "batch_size": self.batch_size >= 1,
-            "label_smoothing": 0 <= self.label_smoothing < 1,
-            "val_fraction": 0 <= self.val_fraction < 1,
-            "train_limit": self.train_limit is None or self.train_limit >= 2,
+            "batch_size": ">= 1",
+            "label_smoothing": "[0, 1)",
+            "val_fraction": "[0, 1)",
+            "train_limit": "None or >= 2",
         }
         check_ranges(self, checks)
         from cnnlab.nn.init import parse_init  # an unknown scheme fails before any work

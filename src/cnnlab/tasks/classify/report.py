@@ -139,6 +139,31 @@ def _inside(folder: Path) -> Section | None:
     return Section("Inside the model", text, images=[Image(c, png) for c, png in images])
 
 
+GLOSSARY = [
+    ("loss", "cross-entropy: how little probability the model gives the true class (0 is "
+     "perfect; ln 10 = 2.30 is a uniform guess over 10 classes)"),
+    ("train loss vs val loss", "the train loss is measured with label smoothing, on augmented "
+     "images and over an epoch of changing weights; the val loss on plain images with the "
+     "epoch's end weights. Train above val is therefore normal; val rising while train falls "
+     "is overfitting"),
+    ("label smoothing", "the target gives the true class 1 - s and spreads s over all classes, "
+     "so the model is not pushed to infinite confidence; its loss cannot reach 0"),
+    ("val / test", "validation images (held out of training) choose the best epoch; test "
+     "images are looked at once, at the end: the test accuracy is the honest number"),
+    ("best epoch", "the epoch with the lowest val loss; its weights are the ones saved"),
+    ("precision / recall / F1", "of the images predicted as a class, the share that are it; "
+     "of the images of a class, the share found; their harmonic mean"),
+    ("confusion matrix", "row = true class, column = predicted class, each row as percentages"),
+    ("img/s", "training images per second, augmentation and the optimizer step included"),
+    ("bf16-mixed", "matrix products in bfloat16 (half the bits, faster on CPUs with AMX), "
+     "weights and sums in float32"),
+]  # fmt: skip
+
+
+def _glossary() -> Section:
+    return Section("Glossary", tables=[Table(["term", "meaning"], [list(r) for r in GLOSSARY])])
+
+
 def run_report(folder: Path) -> Path:
     """Build `folder/report.html` from a training run folder and return its path.
 
@@ -170,6 +195,7 @@ def run_report(folder: Path) -> Path:
         _inside(folder),
         config_section,
         _other_figures(folder),
+        _glossary(),
     ]
     model = name_of(meta.get("model")) or name_of(cfg.get("model"))
     data = res.get("data_source") or name_of(meta.get("data")) or name_of(cfg.get("data"))

@@ -13,7 +13,7 @@ from cnnlab.core.io import atomic_write
 from cnnlab.data import ImageData
 from cnnlab.engine import runs
 from cnnlab.models import count_parameters
-from cnnlab.tasks.classify.evaluate import EvalResult, evaluate, worst_mistakes
+from cnnlab.tasks.classify.evaluation import EvalResult, evaluate, worst_mistakes
 
 
 def write_results(

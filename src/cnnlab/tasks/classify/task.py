@@ -115,16 +115,35 @@ class ClassifyTask(Task):
         if "val/loss" in row:
             parts.append(f"val loss {row['val/loss']:.4f} acc {row['val/acc']:.2%}")
         parts.append(f"{row['img_per_s']:,.0f} img/s  {row['time']:.1f} s")
-        return "  ".join(parts)
+        line = "  ".join(parts)
+        if int(row["epoch"]) == 1 and "val/loss" in row:
+            line += "\n" + self.loss_gap()
+        return line
+
+    def loss_gap(self) -> str:
+        """Why the training loss sits above the validation loss (said once, after epoch 1)."""
+        why = []
+        if self.cfg.label_smoothing > 0:
+            why.append(f"with label smoothing {self.cfg.label_smoothing:g}")
+        if str(self.cfg.augment) != "none":
+            why.append("on augmented images")
+        why.append("over the epoch's changing weights")
+        return (f"  (train loss above val loss is expected: train is measured {', '.join(why)}; "
+                "val on plain images with the end weights)")  # fmt: skip
 
     @classmethod
-    def predict(cls, run: Path, files: list[str], topk: int = 3, **options: Any) -> list[str]:
-        from cnnlab.tasks.classify.predict import predict
+    def predict(
+        cls, run: Path, files: list[str], topk: int = 3, invert: str = "false", **options: Any
+    ) -> list[str]:
+        from cnnlab.tasks.classify.prediction import predict
 
         if topk < 1:
             raise ValueError(f"topk must be >= 1, got {topk}")
-        return [f"{p.source}: " + "  ".join(f"{c} {prob:.1%}" for c, prob in p.top)
-                for p in predict(run, files, topk=topk)]  # fmt: skip
+        lines = []
+        for p in predict(run, files, topk=topk, invert=invert):
+            lines.append(f"{p.source}: " + "  ".join(f"{c} {prob:.1%}" for c, prob in p.top))
+            lines += [f"  note: {note}" for note in p.notes]
+        return lines
 
     @staticmethod
     def report(folder: Path) -> Path:

@@ -50,13 +50,13 @@ class SegmentConfig(LoopConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         checks = {
-            "dims": self.dims in (None, 2, 3),
-            "n_train": self.n_train is None or self.n_train >= 1,
-            "n_val": self.n_val is None or self.n_val >= 0,
-            "n_test": self.n_test is None or self.n_test >= 1,
-            "size": self.size is None or self.size >= 8,
-            "batch_size": self.batch_size is None or self.batch_size >= 1,
-            "dice_weight": self.dice_weight >= 0,
+            "dims": (None, 2, 3),
+            "n_train": "None or >= 1",
+            "n_val": "None or >= 0",
+            "n_test": "None or >= 1",
+            "size": "None or >= 8",
+            "batch_size": "None or >= 1",
+            "dice_weight": ">= 0",
         }
         check_ranges(self, checks)
         want = DATA_DIMS.get(self.data)

@@ -1,22 +1,9 @@
-"""Transfer learning after the lecture's four-case guide: backbones and the four strategies."""
+"""Transfer learning after the lecture's four-case guide: backbones and the four strategies.
 
-from cnnlab.models.torchvision_zoo import TorchvisionClassifier
-from cnnlab.models.transferred import TransferModel, block_list
-from cnnlab.tasks.transfer.backbones import Backbone, adapt_input, load_backbone
-from cnnlab.tasks.transfer.guide import GUIDE, Diagnosis, diagnose
-from cnnlab.tasks.transfer.similarity import Similarity, similarity, source_data
-from cnnlab.tasks.transfer.strategies import (
-    STRATEGIES,
-    Transfer,
-    TransferResult,
-    build_strategy,
-    early,
-    finetune,
-    head,
-    retrain,
-    select_classes,
-)
-from cnnlab.tasks.transfer.task import train_transfer
+The names below are imported on first use (PEP 562): the command line reads this package's
+config without importing torch."""
+
+from typing import Any
 
 __all__ = [
     "GUIDE",
@@ -24,7 +11,6 @@ __all__ = [
     "Diagnosis",
     "Similarity",
     "diagnose",
-    "similarity",
     "source_data",
     "Backbone",
     "TorchvisionClassifier",
@@ -42,3 +28,33 @@ __all__ = [
     "select_classes",
     "train_transfer",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("TorchvisionClassifier",):
+        from cnnlab.models import torchvision_zoo as module
+    elif name in ("TransferModel", "block_list"):
+        from cnnlab.models import transferred as module
+    elif name in ("Backbone", "adapt_input", "load_backbone"):
+        from cnnlab.tasks.transfer import backbones as module
+    elif name in ("GUIDE", "Diagnosis", "diagnose"):
+        from cnnlab.tasks.transfer import guide as module
+    elif name in ("Similarity", "source_data"):
+        from cnnlab.tasks.transfer import similarity as module
+    elif name in (
+        "STRATEGIES",
+        "Transfer",
+        "TransferResult",
+        "build_strategy",
+        "early",
+        "finetune",
+        "head",
+        "retrain",
+        "select_classes",
+    ):
+        from cnnlab.tasks.transfer import strategies as module
+    elif name in ("train_transfer",):
+        from cnnlab.tasks.transfer import task as module
+    else:
+        raise AttributeError(f"module 'cnnlab.tasks.transfer' has no attribute {name!r}")
+    return getattr(module, name)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,39 +15,15 @@ import torch.nn.functional as F
 from rich.console import Console
 from torch import nn
 
-from cnnlab.core.config import check_ranges
 from cnnlab.data import ImageData
 from cnnlab.engine import runs
-from cnnlab.engine.config import LoopConfig
 from cnnlab.engine.loop import fit
 from cnnlab.engine.task import Context, Task, num_batches, stride
 from cnnlab.tasks.classify.task import ClassifyTask
 from cnnlab.tasks.transfer.backbones import Backbone, adapt_input
+from cnnlab.tasks.transfer.config import TransferRunConfig
 from cnnlab.tasks.transfer.saved import config_for
 from cnnlab.tasks.transfer.strategies import TransferResult, accuracy, build_strategy
-
-
-@dataclass(frozen=True)
-class TransferRunConfig(LoopConfig):
-    """One strategy's training (the loop settings, and the batches and loss).
-
-    Args:
-        transfer: the guide's strategy: head, early, finetune or retrain (`strategy` is the
-            Fabric strategy of the loop settings: auto, ddp, ...).
-        model: what model.json calls the result.
-        batch_size: images per step.
-        label_smoothing: cross-entropy label smoothing.
-    """
-
-    transfer: str = "head"
-    model: str = "transferred"
-    batch_size: int = 64
-    label_smoothing: float = 0.1
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        check_ranges(self, {"batch_size": self.batch_size >= 1,
-                            "label_smoothing": 0 <= self.label_smoothing < 1})  # fmt: skip
 
 
 class TransferTask(Task):

@@ -1,0 +1,31 @@
+"""The settings of one transfer strategy's training (light: the command line reads them
+without importing torch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cnnlab.core.config import check_ranges
+from cnnlab.engine.config import LoopConfig
+
+
+@dataclass(frozen=True)
+class TransferRunConfig(LoopConfig):
+    """One strategy's training (the loop settings, and the batches and loss).
+
+    Args:
+        transfer: the guide's strategy: head, early, finetune or retrain (`strategy` is the
+            Fabric strategy of the loop settings: auto, ddp, ...).
+        model: what model.json calls the result.
+        batch_size: images per step.
+        label_smoothing: cross-entropy label smoothing.
+    """
+
+    transfer: str = "head"
+    model: str = "transferred"
+    batch_size: int = 64
+    label_smoothing: float = 0.1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_ranges(self, {"batch_size": ">= 1", "label_smoothing": "[0, 1)"})
