@@ -253,6 +253,16 @@ def case_swapped_predict_arguments(tmp: Path, run: Path):
     )
 
 
+def case_misspelt_dataset(tmp: Path, run: Path):
+    argv = ["train", "--data", "fashon-mnist", "--runs_dir", str(tmp / "runs")]
+    return argv, tmp, ["dataset 'fashon-mnist' (did you mean 'fashion-mnist'?)"]
+
+
+def case_misspelt_strategy(tmp: Path, run: Path):
+    argv = ["transfer", "--from", str(run), "--data", "x", "--strategy", "finetun"]
+    return argv, run, ["unknown --strategy 'finetun' (did you mean 'finetune'?)"]
+
+
 def case_misspelt_subcommand(tmp: Path, run: Path):
     argv = ["study", "autoencoder", "denoise"]
     return argv, tmp, ["cnnlab study autoencoder has no 'denoise' (did you mean 'denoising'?)"]
@@ -267,7 +277,8 @@ CASES = [
     case_report_not_a_run, case_corrupt_state_resume, case_resume_not_a_run,
     case_misspelt_command, case_misspelt_option, case_missing_required_option,
     case_missing_positionals, case_choice_near_miss, case_optional_number,
-    case_misspelt_subcommand, case_swapped_predict_arguments,
+    case_misspelt_subcommand, case_swapped_predict_arguments, case_misspelt_dataset,
+    case_misspelt_strategy,
 ]  # fmt: skip
 
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from cnnlab.cli.common import console, parser_for
 from cnnlab.core.errors import ConfigError
+from cnnlab.core.io import check_run_folder
 
 
 def register(sub: Any) -> dict:
@@ -37,6 +38,7 @@ def predict(ns: Any) -> int:
     if not files:
         raise ConfigError("give image files to predict, or --example for the sample images")
     _check_order(ns.run, files)
+    check_run_folder(Path(ns.run))  # before torch is imported: a wrong path answers at once
     task = _task_of(ns.run)
     for line in task.predict(Path(ns.run), files, topk=ns.topk, out=ns.out, invert=ns.invert):
         console.print(line, highlight=False)
@@ -80,5 +82,6 @@ def _task_of(run: str | Path) -> Any:
 
 
 def report(ns: Any) -> int:
+    check_run_folder(Path(ns.run))
     console.print(f"report: {_task_of(ns.run).report(Path(ns.run))}")
     return 0

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from cnnlab.cli.common import console, parser_for, table
 from cnnlab.core.errors import ConfigError, DataError
+from cnnlab.core.registry import did_you_mean
 
 
 def register(sub: Any) -> dict:
@@ -147,7 +148,8 @@ def run_transfer(ns: Any) -> int:
     strategy = ns.strategy
     if strategy != "auto" and strategy not in STRATEGIES:
         raise ConfigError(
-            f"unknown --strategy {strategy!r}; use auto, {', '.join(STRATEGIES.names())}"
+            f"unknown --strategy {strategy!r}{did_you_mean(strategy, STRATEGIES.names())}; "
+            f"use auto, {', '.join(STRATEGIES.names())}"
         )
     for name in ("epochs", "devices", "num_nodes"):  # before anything is loaded or measured
         if ns[name] < 1:

@@ -98,6 +98,20 @@ def is_run(folder: Path) -> bool:
     )
 
 
+def check_run_folder(folder: Path) -> Path:
+    """`folder` if it is a folder with a model.json, else the RunError that says what it is
+    instead (cheap: the command line checks this before importing torch)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RunError(f"{folder} is not a folder; give a run folder written by `cnnlab train`")
+    if not (folder / "model.json").is_file():
+        raise RunError(
+            f"{folder} is not a cnnlab run (no model.json); give a folder written by "
+            "`cnnlab train`, e.g. runs/<name>"
+        )
+    return folder
+
+
 def find_run(spec: str | Path, runs_dir: str | Path = "runs") -> Path:
     """The run folder `spec` names: a path as it is, or `last` (the run under `runs_dir`
     written to most recently) or `last:PREFIX` (the same among runs whose name starts with

@@ -15,7 +15,7 @@ import numpy as np
 
 from cnnlab.core.errors import DataError
 from cnnlab.core.io import cache_dir
-from cnnlab.core.registry import Registry
+from cnnlab.core.registry import Registry, did_you_mean
 from cnnlab.data import glyphs, sources
 from cnnlab.data.images import ImageData, assemble, split_indices
 
@@ -227,7 +227,8 @@ def load_dataset(
         path = Path(key).expanduser()
         if not path.exists():
             known = ", ".join(DATASETS.names())
-            raise DataError(f"dataset {key!r} is neither a known name ({known}) nor a folder")
+            hint = did_you_mean(key, DATASETS.names())
+            raise DataError(f"dataset {key!r}{hint} is neither a known name ({known}) nor a folder")
         arrays, classes, source = _read_folder(path, image_size, test_fraction, rng)
     name_ = key if key in DATASETS else Path(key).name
     origin = key if key in DATASETS else str(Path(key).expanduser().resolve())

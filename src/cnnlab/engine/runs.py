@@ -15,7 +15,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 from cnnlab.core.errors import RunError
-from cnnlab.core.io import atomic_torch_save, atomic_write, new_folder
+from cnnlab.core.io import atomic_torch_save, atomic_write, check_run_folder, new_folder
 from cnnlab.models import Classifier, create_task_model
 
 FORMAT = "cnnlab-model"
@@ -57,15 +57,8 @@ def save_model(folder: Path, model: torch.nn.Module, meta: ModelMeta) -> None:
 
 
 def read_meta(folder: Path) -> ModelMeta:
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise RunError(f"{folder} is not a folder; give a run folder written by `cnnlab train`")
+    folder = check_run_folder(folder)
     path = folder / "model.json"
-    if not path.is_file():
-        raise RunError(
-            f"{folder} is not a cnnlab run (no model.json); give a folder written by "
-            "`cnnlab train`, e.g. runs/<name>"
-        )
     try:
         raw = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
