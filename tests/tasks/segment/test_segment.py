@@ -190,7 +190,9 @@ def test_predict_writes_png_masks_and_never_overwrites(scene_run, tmp_path, caps
     rc, out, err = cli(capsys, "predict", scene_run.run_dir, img)
     assert rc == 0, err
     assert "photo-mask-2.png" in out and "exists" in out
-    assert (tmp_path / "photo-mask-2.png").is_file()
+    assert (tmp_path / "photo-mask-2.png").is_file() and (
+        tmp_path / "photo-overlay-2.png"
+    ).is_file()
     # the same pixels give the same mask
     assert np.array_equal(np.asarray(Image.open(tmp_path / "photo-mask-2.png")), mask)
 

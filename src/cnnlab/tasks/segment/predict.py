@@ -213,7 +213,9 @@ def predict_mask(
 
         atomic_write(target, _png(Image.fromarray(labels.astype(dtype))))
         stem = target.name[: -len(target.suffix)] if target.suffix else target.name
-        overlay_path = free_path(target.with_name(stem.replace("-mask", "") + "-overlay.png"))
+        # the overlay is named as its mask is: photo-mask-2.png -> photo-overlay-2.png
+        name = stem.replace("-mask", "-overlay") if "-mask" in stem else f"{stem}-overlay"
+        overlay_path = free_path(target.with_name(name + ".png"))
         atomic_write(overlay_path, _png(Image.fromarray(overlay(x[0].numpy(), labels, k))))
     ids, n = np.unique(labels, return_counts=True)
     counts = {meta.classes[int(i)] if int(i) < len(meta.classes) else str(int(i)): int(c)
