@@ -97,3 +97,62 @@ def test_links_and_cited_files_are_in_the_repository(doc):
             bad.append(f"link {target}")
     bad += [f"cites {m}" for m in re.findall(r"(/tmp/[\w./-]+\.py)", text)]
     assert not bad, f"{doc.name}: " + "; ".join(bad)
+
+
+# --- the Python blocks: run in order per doc, in a scratch folder, with tiny data budgets ---
+
+SKIP = "# not run by the docs test:"
+BLOCKS = [doc for doc in DOCS if "```python" in doc.read_text()]
+
+
+def _tiny(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Budgets for the docs' own calls: at most 400 training and 500 test images a dataset,
+    small generated scenes, and a one-epoch segmentation."""
+    import cnnlab.data
+    import cnnlab.data.datasets as datasets
+    import cnnlab.tasks.segment.run as segment_run
+
+    load, segment = datasets.load_dataset, segment_run.segment
+
+    def small(name="fashion-mnist", **kw):
+        import dataclasses
+
+        kw["train_limit"] = min(kw.get("train_limit") or 400, 400)
+        d = load(name, **kw)
+        return dataclasses.replace(d, test_x=d.test_x[:500], test_y=d.test_y[:500])
+
+    def tiny_segment(config=None, **kw):
+        kw.update(n_train=48, n_val=8, n_test=8, epochs=1)
+        return segment(config, **kw)
+
+    for module in (datasets, cnnlab.data):
+        monkeypatch.setattr(module, "load_dataset", small)
+    monkeypatch.setattr(segment_run, "segment", tiny_segment)
+
+
+@pytest.mark.parametrize("doc", BLOCKS, ids=lambda d: d.name)
+def test_every_python_block_runs(doc, tmp_path, monkeypatch, quiet):
+    """The blocks of one doc run top to bottom in one namespace (a later block may use an
+    earlier one's names), in a folder that has the files the docs name (shoe.png, photo.png)
+    and the runs they load. A block that starts with SKIP says why it is not run."""
+    import shutil
+
+    import cnnlab
+    from cnnlab.data.examples import FOLDER
+
+    _tiny(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    for name in ("shoe.png", "photo.png"):
+        shutil.copy(FOLDER / "sneaker-photo.png", name)
+    if doc.name == "transfer.md":  # the run folder its first block loads
+        cnnlab.train(data="fashion-mnist", model="cnn-bn", epochs=1, name="cnn-bn-fashion-mnist",
+                     console=quiet, progress=False)  # fmt: skip
+    namespace: dict = {"__name__": "__docs__"}
+    for i, block in enumerate(_blocks(doc.read_text(), ("python",))):
+        if block.startswith(SKIP):
+            assert len(block.splitlines()[0]) > len(SKIP) + 5, "say why the block is not run"
+            continue
+        try:
+            exec(compile(block, f"{doc.name}#python-{i}", "exec"), namespace)  # noqa: S102
+        except Exception as exc:  # noqa: BLE001
+            pytest.fail(f"{doc.name}, python block {i}: {type(exc).__name__}: {exc}")
