@@ -86,7 +86,9 @@ def _measure(repeats: int, baseline_src: Path) -> list[str]:
                 t, code = timed([sys.executable, "-m", "cnnlab.cli", *argv], src)
                 out.append(t)
                 rc[side] = code
-        rows.append(f"| `{label}` | {median(ours):.2f} [{rc['ours']}] | "
+        # plain text, not code: the bad-input rows are wrong on purpose (the docs test
+        # parses every command written as code)
+        rows.append(f"| {label} | {median(ours):.2f} [{rc['ours']}] | "
                     f"{median(theirs):.2f} [{rc['base']}] |")  # fmt: skip
     for label, code in FLOOR:
         t = median([timed([sys.executable, "-c", code], None)[0] for _ in range(repeats)])

@@ -4,6 +4,7 @@ doc cites a scratch file (/tmp/...) or a file outside the project."""
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from pathlib import Path
@@ -59,6 +60,12 @@ def _without_missing_configs(argv: list[str]) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _parser():
+    """The whole command line's parser, built once (parsing does not change it)."""
+    return build_parser()[0]
+
+
 ALL = [(doc.name, line, argv, inline) for doc in DOCS for line, argv, inline in commands(doc)]
 
 
@@ -71,7 +78,7 @@ def test_the_docs_have_commands_to_check():
 def test_every_documented_command_parses(doc, line, argv, inline):
     """Commands in shell blocks parse whole; an inline mention may leave out what is required
     (`cnnlab predict` names the command), but what it does say must exist."""
-    parser, _ = build_parser()
+    parser = _parser()
     argv = _without_missing_configs(argv)
     if "--help" in argv or "-h" in argv or argv in ([], ["--version"]):
         return  # answered before parsing; the contract tests run them

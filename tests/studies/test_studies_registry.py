@@ -24,6 +24,7 @@ def test_study_has_a_config_a_command_and_its_parts(name: str, capsys):
     assert "out" in fields and entry.help
     study = entry.factory
     assert callable(study.run) and callable(study.table) and callable(study.report)
+    assert len(study.legend) > 40, "say what the table's columns mean (Study.legend)"
     assert main(["study", *name.split(), "--help"]) == 0
     assert entry.help.split()[0] in capsys.readouterr().out
 

@@ -95,6 +95,7 @@ def test_cli_writes_report_and_json(image_folder, tmp_path, capsys):
     assert code == 0
     text = capsys.readouterr().out
     assert "normal-rule" in text and "report:" in text
+    assert "units equal to unit 0: the share" in " ".join(text.split())  # the legend
     saved = json.loads((out / "result.json").read_text())
     assert [r["scheme"] for r in saved["runs"]] == ["ones", "normal-rule"]
     assert (out / "report.html").exists()

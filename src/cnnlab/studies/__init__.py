@@ -61,11 +61,17 @@ for _name, _cfg, _help, _study in [
     ("autoencoder denoising", DenoisingStudyConfig,
      "denoising autoencoder against blur and median",
      Study(run_denoising, ae_reports.denoising_table, ae_reports.denoising_report,
-           "autoencoder study: denoising (test set)")),
+           "autoencoder study: denoising (test set)", (),
+           "level: sigma of the Gaussian noise or the share of salt-and-pepper pixels (on "
+           "[0, 1] images); each cell: PSNR in dB / SSIM of the method's output against the "
+           "clean image (higher is better), the filter's setting in brackets")),
     ("autoencoder features", FeaturesStudyConfig,
      "linear classifier on encoder features vs raw pixels",
      Study(run_features, ae_reports.features_table, ae_reports.features_report,
-           "autoencoder study: features (test set)")),
+           "autoencoder study: features (test set)", (),
+           "labels/class: labelled training images per class; each column: test accuracy of "
+           "a linear classifier on that representation (its size in dims), mean ± std over "
+           "the seeds")),
     ("autoencoder checkerboard", CheckerboardStudyConfig,
      "transposed conv vs upsample + conv decoders",
      Study(run_checkerboard, ae_reports.checkerboard_table, ae_reports.checkerboard_report,
