@@ -69,7 +69,7 @@ def main() -> None:
         "",
         f"Machine: {machine()}. Command: `{command()}`.",
         "",
-        f"| command | this tree (s) | {args.baseline} (s) |",
+        f"| command | this tree | {args.baseline} |",
         "|---|---:|---:|",
         *rows,
     ]
@@ -88,11 +88,11 @@ def _measure(repeats: int, baseline_src: Path) -> list[str]:
                 rc[side] = code
         # plain text, not code: the bad-input rows are wrong on purpose (the docs test
         # parses every command written as code)
-        rows.append(f"| {label} | {median(ours):.2f} [{rc['ours']}] | "
-                    f"{median(theirs):.2f} [{rc['base']}] |")  # fmt: skip
+        rows.append(f"| {label} | {median(ours):.2f} s [{rc['ours']}] | "
+                    f"{median(theirs):.2f} s [{rc['base']}] |")  # fmt: skip
     for label, code in FLOOR:
         t = median([timed([sys.executable, "-c", code], None)[0] for _ in range(repeats)])
-        rows.append(f"| floor: `{label}` | {t:.2f} | |")
+        rows.append(f"| floor: `{label}` | {t:.2f} s | |")
     return rows
 
 

@@ -163,3 +163,23 @@ def test_every_python_block_runs(doc, tmp_path, monkeypatch, quiet):
             exec(compile(block, f"{doc.name}#python-{i}", "exec"), namespace)  # noqa: S102
         except Exception as exc:  # noqa: BLE001
             pytest.fail(f"{doc.name}, python block {i}: {type(exc).__name__}: {exc}")
+
+
+def _generated(text: str) -> str:
+    """The sections of a doc that a benchmark script writes (between begin/end markers)."""
+    return "\n".join(re.findall(r"<!-- begin:[\w-]+ -->(.*?)<!-- end:[\w-]+ -->", text, re.S))
+
+
+def test_the_readme_figures_are_the_benchmarks_own():
+    """Every measured figure in README's "Measured" paragraph (a %, a time in s, a speed-up
+    in x) appears in a section of docs/benchmarks.md that a benchmark script wrote: a rerun
+    that changes a figure makes this fail until README says the same."""
+    readme = (ROOT / "README.md").read_text()
+    paragraph = readme[readme.index("Measured (") :].split("\n\n")[0]
+    tables = re.sub(
+        r"(\d)\s+(%|s\b|x\b)", r"\1\2", _generated((ROOT / "docs/benchmarks.md").read_text())
+    )
+    figures = re.findall(r"[+-]?\d+(?:\.\d+)?\s?(?:%|x\b|s\b)", paragraph)
+    assert len(figures) >= 8, figures
+    missing = [f for f in figures if re.sub(r"\s", "", f) not in tables]
+    assert not missing, f"README figures not in docs/benchmarks.md's generated tables: {missing}"
