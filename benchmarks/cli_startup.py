@@ -28,6 +28,7 @@ CASES = [
     ("cnnlab train --epochs 0 (out of range)", ["train", "--epochs", "0"]),
     ("cnnlab train --help", ["train", "--help"]),
     ("cnnlab predict no-such-run x.png", ["predict", "no-such-run", "x.png"]),
+    ("cnnlab study init --bogus 1 (unknown option)", ["study", "init", "--bogus", "1"]),
     ("cnnlab models", ["models"]),
 ]
 FLOOR = [("python -c pass", "pass"), ("python -c 'import torch'", "import torch")]

@@ -9,7 +9,7 @@ from jsonargparse import ArgumentParser
 
 from cnnlab.cli.common import config_from, console, parser_for, table
 from cnnlab.core.io import free_folder
-from cnnlab.studies.mlp_vs_cnn import MLPvsCNNConfig
+from cnnlab.studies.configs import MLPvsCNNConfig
 
 
 def register(sub: Any) -> dict:

@@ -22,7 +22,7 @@ def register(sub: Any) -> dict:
     sub.add_subcommand("study", study, help="run a study (init, transfer, autoencoder)")
     ssub = study.add_subcommands(dest="study", required=True)
     groups: dict[str, Any] = {}
-    for e in STUDIES:
+    for e in STUDIES:  # the entries' config and help only: no study (nor torch) is imported
         group, _, name = e.name.rpartition(" ")
         p = parser_for(e.config, e.help)
         if not group:
@@ -41,9 +41,9 @@ def run_study(ns: Any) -> int:
     if name not in STUDIES:  # a group: the study is one level down
         name, options = f"{name} {options.which}", options[options.which]
     entry = STUDIES.get(name)
-    study = entry.factory
     t0 = time.perf_counter()
-    cfg = config_from(options, entry.config)
+    cfg = config_from(options, entry.config)  # checked before the study module is imported
+    study = entry.factory
     cfg = replace(cfg, out=str(free_folder(cfg.out)))
     result = study.run(cfg, log=lambda s: console.print(s, highlight=False))
     headers, body = study.table(result)

@@ -21,7 +21,6 @@ import torch
 
 from cnnlab.data import ImageData
 from cnnlab.studies.autoencoder import (
-    check_common,
     code_roundtrip,
     initial_model,
     quality,
@@ -30,60 +29,10 @@ from cnnlab.studies.autoencoder import (
     trim,
     uint8_list,
 )
+from cnnlab.studies.configs import DECODERS, CheckerboardStudyConfig
 from cnnlab.tasks.autoencode.metrics import to_unit
 
-DECODERS = {  # decoder name -> (model, model_args)
-    "transpose": ("ae-conv", {}),
-    "nearest": ("ae-conv-upsample", {"upsample": "nearest"}),
-    "bilinear": ("ae-conv-upsample", {"upsample": "bilinear"}),
-}
 STRIP = 6  # example images kept for the figure
-
-
-@dataclass(frozen=True)
-class CheckerboardStudyConfig:
-    """The checkerboard study: the same autoencoder with a transposed-convolution decoder and
-    with upsample + convolution decoders.
-
-    Args:
-        data: dataset name (see cnnlab datasets) or a folder.
-        decoders: comma-separated decoders, one autoencoder each, from transpose (ae-conv),
-            nearest and bilinear (ae-conv-upsample).
-        latent: code channels of every decoder's autoencoder (4 -> 7x7x4, the course's); null
-            keeps the models' default.
-        epochs: passes over the training images for each autoencoder.
-        train_limit: training images, a class-balanced subset (null: all).
-        test_images: test images the decoders are scored on, the first of the test split.
-        batch_size: images per step.
-        seed: seeds the split, the weights and the batch order.
-        out: folder for result.json, table.md, figures/, report.html and the models' run
-            folders under runs/ (a taken folder gets -2, -3, ...).
-    """
-
-    data: str = "fashion-mnist"
-    decoders: str = "transpose,nearest,bilinear"
-    latent: int | None = 4
-    epochs: int = 5
-    train_limit: int | None = 20000
-    test_images: int = 2000
-    batch_size: int = 128
-    seed: int = 0
-    out: str = "runs/ae-study-checkerboard"
-
-    def __post_init__(self) -> None:
-        check_common(self)
-        names = self.decoder_list
-        if not names:
-            raise ValueError("decoders must name at least one of transpose, nearest, bilinear")
-        bad = [n for n in names if n not in DECODERS]
-        if bad:
-            raise ValueError(
-                f"unknown decoder {bad[0]!r}; choose from {', '.join(DECODERS)} (comma-separated)"
-            )
-
-    @property
-    def decoder_list(self) -> tuple[str, ...]:
-        return tuple(s.strip() for s in self.decoders.split(",") if s.strip())
 
 
 @dataclass

@@ -18,13 +18,12 @@ from cnnlab.studies.ae_baselines import gaussian_blur, median_filter
 from cnnlab.studies.autoencoder import (
     QUIET,
     STRIP,
-    check_common,
-    parse_numbers,
     quality,
     study_data,
     trim,
     uint8_list,
 )
+from cnnlab.studies.configs import DenoisingStudyConfig, parse_numbers
 from cnnlab.tasks.autoencode.metrics import psnr, to_unit
 
 # ---- denoising -----------------------------------------------------------------------------
@@ -49,74 +48,6 @@ class MixedNoise:
 
     def __str__(self) -> str:
         return f"{self.kind}:{'/'.join(f'{v:g}' for v in self.levels)} (mixed)"
-
-
-@dataclass(frozen=True)
-class DenoisingStudyConfig:
-    """The denoising study: one denoising autoencoder per noise kind against Gaussian blur
-    and the median filter, at every noise level.
-
-    Args:
-        data: dataset name (see cnnlab datasets) or a folder.
-        gaussian: comma-separated Gaussian noise sigmas on [0, 1] pixel values, e.g.
-            0.1,0.3,0.5; "" for none.
-        salt_pepper: comma-separated salt-and-pepper amounts (share of pixels set to black
-            or white, in (0, 1]), e.g. 0.05,0.1; "" for none.
-        model: the denoiser, an autoencoder model (see cnnlab models); one per noise kind,
-            trained on a mix of its levels.
-        latent: code size of the denoiser (latent_channels of ae-conv: 16 -> 7x7x16, no
-            squeeze on purpose); null keeps the model's default.
-        blur_sigmas: comma-separated Gaussian blur sigmas in pixels, the best chosen on
-            validation images per level.
-        median_sizes: comma-separated odd median filter sizes, the best chosen on validation
-            images per level.
-        epochs: passes over the training images per model.
-        train_limit: training images, a class-balanced subset (null: all).
-        test_images: test images every method is measured on, the first of the test split.
-        val_images: validation images the filters' settings are chosen on.
-        batch_size: images per step.
-        seed: seeds the split, the weights, the batch order and the noise.
-        out: folder for result.json, table.md, figures/, report.html and the models' run
-            folders under runs/ (a taken folder gets -2, -3, ...).
-    """
-
-    data: str = "fashion-mnist"
-    gaussian: str = "0.1,0.3,0.5"
-    salt_pepper: str = "0.05,0.1,0.2"
-    model: str = "ae-conv"
-    latent: int | None = 16
-    blur_sigmas: str = "0.3,0.5,0.75,1,1.5,2"
-    median_sizes: str = "3,5"
-    epochs: int = 10
-    train_limit: int | None = 20000
-    test_images: int = 1000
-    val_images: int = 500
-    batch_size: int = 128
-    seed: int = 0
-    out: str = "runs/ae-study-denoising"
-
-    def __post_init__(self) -> None:
-        check_common(self)
-        if self.val_images < 1:
-            raise ValueError(f"val_images must be >= 1, got {self.val_images}")
-        if not self.kinds:
-            raise ValueError("gaussian and salt_pepper are both empty; give at least one level")
-        if any(v > 1 for v in self.kinds.get("salt-pepper", ())):
-            raise ValueError(f"salt_pepper amounts must be in (0, 1], got {self.salt_pepper}")
-        if any(k % 2 == 0 for k in parse_numbers(self.median_sizes, "median_sizes", int)):
-            raise ValueError(f"median_sizes must be odd, got {self.median_sizes}")
-        parse_numbers(self.blur_sigmas, "blur_sigmas")
-
-    @property
-    def kinds(self) -> dict[str, tuple[float, ...]]:
-        out = {}
-        for kind, text, what in (
-            ("gaussian", self.gaussian, "gaussian"),
-            ("salt-pepper", self.salt_pepper, "salt_pepper"),
-        ):
-            if str(text).strip():
-                out[kind] = parse_numbers(text, what)
-        return out
 
 
 @dataclass

@@ -20,70 +20,16 @@ from torch import nn
 
 from cnnlab.data import ImageData
 from cnnlab.studies.autoencoder import (
-    check_common,
     initial_model,
-    parse_numbers,
     study_data,
     train_ae,
     trim,
 )
+from cnnlab.studies.configs import FeaturesStudyConfig
 from cnnlab.tasks.autoencode.metrics import to_unit
 
 LBFGS_STEPS = 100
 FEATURES = ("autoencoder code", "raw pixels", "random encoder")
-
-
-@dataclass(frozen=True)
-class FeaturesStudyConfig:
-    """The features study: a linear classifier on few labels, on the autoencoder's code
-    against the raw pixels (and a random encoder).
-
-    Args:
-        data: dataset name (see cnnlab datasets) or a folder.
-        model: the autoencoder whose code is the feature, an autoencoder model (see cnnlab
-            models).
-        latent: code size of the autoencoder (latent_channels of ae-conv: 4 -> 7x7x4 = 196,
-            the course's); null keeps the model's default.
-        labels: comma-separated numbers of labelled training images per class for the linear
-            classifier, one row each, e.g. 10,100,1000.
-        seeds: draws of the labelled images per number; the table shows mean ± std.
-        l2: L2 penalty of the classifier on standardized features (times the sum of squared
-            weights); 0 for none.
-        random_encoder: also probe the same encoder at its random initialization.
-        epochs: passes over the training images to train the autoencoder (labels unused).
-        train_limit: training images, a class-balanced subset (null: all).
-        test_images: test images the classifiers are scored on, the first of the test split.
-        batch_size: images per step.
-        seed: seeds the split, the weights, the batch order and the draws of labelled images.
-        out: folder for result.json, table.md, figures/, report.html and the autoencoder's
-            run folder under runs/ (a taken folder gets -2, -3, ...).
-    """
-
-    data: str = "fashion-mnist"
-    model: str = "ae-conv"
-    latent: int | None = 4
-    labels: str = "10,100,1000"
-    seeds: int = 3
-    l2: float = 1e-3
-    random_encoder: bool = True
-    epochs: int = 5
-    train_limit: int | None = None
-    test_images: int = 10000
-    batch_size: int = 128
-    seed: int = 0
-    out: str = "runs/ae-study-features"
-
-    def __post_init__(self) -> None:
-        check_common(self)
-        if self.seeds < 1:
-            raise ValueError(f"seeds must be >= 1, got {self.seeds}")
-        if self.l2 < 0:
-            raise ValueError(f"l2 must be >= 0, got {self.l2}")
-        parse_numbers(self.labels, "labels", int)
-
-    @property
-    def label_list(self) -> tuple[int, ...]:
-        return parse_numbers(self.labels, "labels", int)
 
 
 @dataclass

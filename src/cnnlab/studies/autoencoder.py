@@ -27,37 +27,12 @@ from cnnlab.studies.ae_baselines import (
     latent_bytes,
     quantize_latent,
 )
+from cnnlab.studies.configs import CompressionStudyConfig
 from cnnlab.tasks.autoencode.metrics import psnr, ssim, to_unit
 
 STRIP = 8  # images in each example strip
 JPEG_GRID = (250, 300, 400, 500, 600, 800)  # extra budgets that draw the JPEG curve (bytes)
 QUIET = Console(quiet=True)
-
-
-def parse_numbers(text: str, what: str, kind: type = float) -> tuple[Any, ...]:
-    """'1,2,4' -> (1, 2, 4); an empty or malformed list is a ValueError naming `what`."""
-    items = [s.strip() for s in str(text).split(",") if s.strip()]
-    try:
-        values = tuple(kind(s) for s in items)
-    except ValueError:
-        raise ValueError(f"{what} must be comma-separated numbers, got {text!r}") from None
-    if any(not v > 0 for v in values):
-        raise ValueError(f"{what} must hold numbers > 0, got {text!r}")
-    return values
-
-
-def check_common(cfg: Any) -> None:
-    """The options every autoencoder study shares: epochs, seed, train_limit, test_images."""
-    if cfg.epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {cfg.epochs}")
-    if cfg.seed < 0:
-        raise ValueError(f"seed must be >= 0, got {cfg.seed}")
-    if cfg.batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {cfg.batch_size}")
-    if cfg.train_limit is not None and cfg.train_limit < 20:
-        raise ValueError(f"train_limit must be >= 20 (or None for all), got {cfg.train_limit}")
-    if cfg.test_images < 1:
-        raise ValueError(f"test_images must be >= 1, got {cfg.test_images}")
 
 
 def study_data(cfg: Any, val_images: int = 1000) -> ImageData:
@@ -143,55 +118,6 @@ def quality(x_hat: torch.Tensor, x: torch.Tensor) -> tuple[float, float]:
 
 
 # ---- compression ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CompressionStudyConfig:
-    """The compression study: one autoencoder per code size, its quantized code against JPEG
-    at the same bytes per image.
-
-    Args:
-        data: dataset name (see cnnlab datasets) or a folder.
-        conv_latents: comma-separated latent_channels of ae-conv, one model each, e.g.
-            1,2,4,8,16 (28x28 input: a 7x7xC code; 4 is the course's); "" for none.
-        linear_latents: comma-separated code sizes (values) of ae-linear, one model each,
-            e.g. 16,32,64; "" for none.
-        bits: bits per stored code value, 1..16; sets the bytes per image JPEG is given.
-        epochs: passes over the training images per model.
-        train_limit: training images, a class-balanced subset (null: all).
-        test_images: test images every point is measured on (AE and JPEG alike), the first
-            of the test split.
-        batch_size: images per step.
-        seed: seeds the split, the weights and the batch order.
-        out: folder for result.json, table.md, figures/, report.html and the models' run
-            folders under runs/ (a taken folder gets -2, -3, ...).
-    """
-
-    data: str = "fashion-mnist"
-    conv_latents: str = "1,2,4,8,16"
-    linear_latents: str = "16,32,64"
-    bits: int = 8
-    epochs: int = 10
-    train_limit: int | None = 20000
-    test_images: int = 1000
-    batch_size: int = 128
-    seed: int = 0
-    out: str = "runs/ae-study-compression"
-
-    def __post_init__(self) -> None:
-        check_common(self)
-        if not 1 <= self.bits <= 16:
-            raise ValueError(f"bits must be in 1..16, got {self.bits}")
-        if not self.conv_list and not self.linear_list:
-            raise ValueError("conv_latents and linear_latents are both empty; give at least one")
-
-    @property
-    def conv_list(self) -> tuple[int, ...]:
-        return parse_numbers(self.conv_latents, "conv_latents", int)
-
-    @property
-    def linear_list(self) -> tuple[int, ...]:
-        return parse_numbers(self.linear_latents, "linear_latents", int)
 
 
 @dataclass

@@ -26,77 +26,10 @@ from cnnlab.data import ImageData, load_dataset
 from cnnlab.engine.loop import fit
 from cnnlab.models import create_model
 from cnnlab.nn.init import LAYERS, init_weights, parse_init
+from cnnlab.studies.configs import InitStudyConfig
 from cnnlab.tasks.classify.config import TrainConfig
 from cnnlab.tasks.classify.evaluation import predict_logits
 from cnnlab.tasks.classify.task import ClassifyTask
-
-DEFAULT_SCHEMES = (
-    "zeros,ones,uniform,uniform-rule,normal,normal-rule,truncated-normal,"
-    "xavier-normal,kaiming-normal,default"
-)
-
-
-def split_list(text: str, what: str) -> tuple[str, ...]:
-    items = tuple(s.strip() for s in text.split(",") if s.strip())
-    if not items:
-        raise ValueError(f"{what} must name at least one, e.g. {what}=mlp")
-    return items
-
-
-@dataclass(frozen=True)
-class InitStudyConfig:
-    """The weight initialization study: models x schemes x seeds, with the course's training
-    settings (Adam at a constant lr, no augmentation, fp32).
-
-    Args:
-        data: dataset name (see cnnlab datasets) or a folder.
-        model: comma-separated registered models, e.g. mlp,cnn-plain (cnn-plain: 8 conv
-            layers, no BatchNorm).
-        schemes: comma-separated init schemes (see cnnlab inits), with settings after a colon,
-            e.g. zeros,ones,normal:std=0.1.
-        epochs: passes over the training split per run.
-        seeds: runs per model and scheme (seeds 0..seeds-1); the table shows mean ± std, the
-            curves the mean and the spread.
-        batch_size: images per step.
-        lr: Adam learning rate, constant throughout (the course: 1e-3).
-        val_fraction: share of the training images held out for validation, in (0, 1) (the
-            course: 0.2); the final accuracy and loss are measured on it.
-        train_limit: train on a class-balanced subset of this many images (default: all).
-        log_every: steps averaged into one point of a loss curve (fewer when a run has under
-            10 points' worth of steps).
-        out: folder for result.json, figures/ and report.html (a taken folder gets -2, -3, ...).
-    """
-
-    data: str = "fashion-mnist"
-    model: str = "mlp,cnn-plain"
-    schemes: str = DEFAULT_SCHEMES
-    epochs: int = 2
-    seeds: int = 3
-    batch_size: int = 100
-    lr: float = 1e-3
-    val_fraction: float = 0.2
-    train_limit: int | None = None
-    log_every: int = 25
-    out: str = "runs/init-study"
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "seeds", "batch_size", "log_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-        if not 0 < self.val_fraction < 1:
-            raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
-        for spec in self.scheme_list:
-            parse_init(spec)  # unknown schemes fail before any training
-
-    @property
-    def models(self) -> tuple[str, ...]:
-        return split_list(self.model, "model")
-
-    @property
-    def scheme_list(self) -> tuple[str, ...]:
-        return split_list(self.schemes, "schemes")
 
 
 @dataclass

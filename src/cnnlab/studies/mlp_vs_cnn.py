@@ -15,50 +15,9 @@ from rich.console import Console
 
 from cnnlab.data import ImageData, load_dataset, rotate_batch, shift_batch
 from cnnlab.models import count_parameters
+from cnnlab.studies.configs import MLPvsCNNConfig
 from cnnlab.tasks.classify.api import train
 from cnnlab.tasks.classify.evaluation import evaluate
-
-
-@dataclass(frozen=True)
-class MLPvsCNNConfig:
-    """The MLP vs CNN comparison: both models, their shared data and time budget, and the
-    perturbed test sets.
-
-    Args:
-        data: dataset name (see cnnlab datasets) or a folder.
-        mlp: the vector model, a registered model name (see cnnlab models).
-        cnn: the convolutional model, a registered model name (see cnnlab models).
-        budget: training seconds for each model (the same for both); must be > 0.
-        epochs: most epochs each model trains; training stops earlier when the budget ends.
-        shifts: test-time shifts in pixels, a list such as [2,4,6] ([] for none); each test
-            image moves this far up, down, left or right.
-        rotations: test-time rotations in degrees, a list such as [10,20] ([] for none);
-            clockwise or counter-clockwise at random.
-        augment: training augmentation of both models: none (shows the architectures' own
-            invariance), auto, or e.g. "flip,shift=2,rotate=10" (as cnnlab train --augment).
-        train_limit: train on a class-balanced subset of this many images (default: all).
-        seed: seeds the data split, the weights, the batch order and the test perturbations.
-        out: folder for the two runs, result.json, figures/ and report.html (a taken folder
-            gets -2, -3, ...).
-    """
-
-    data: str = "fashion-mnist"
-    mlp: str = "mlp"
-    cnn: str = "cnn-bn"
-    budget: float = 40.0
-    epochs: int = 50
-    shifts: tuple[int, ...] = (2, 4, 6)
-    rotations: tuple[float, ...] = (10.0, 20.0)
-    augment: str = "none"
-    train_limit: int | None = None
-    seed: int = 0
-    out: str = "runs/mlp-vs-cnn"
-
-    def __post_init__(self) -> None:
-        if self.budget <= 0:
-            raise ValueError(f"budget must be > 0 seconds, got {self.budget}")
-        if any(s < 0 for s in self.shifts):
-            raise ValueError(f"shifts must be >= 0 pixels, got {self.shifts}")
 
 
 @dataclass

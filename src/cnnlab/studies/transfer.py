@@ -20,113 +20,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnnlab.core.errors import ConfigError
 from cnnlab.data import ImageData, load_dataset
-from cnnlab.tasks.transfer.guide import GUIDE, SIMILAR_BELOW, SMALL_BELOW, diagnose
-from cnnlab.tasks.transfer.strategies import STRATEGIES, select_classes
+from cnnlab.studies.configs import TransferStudyConfig, class_indices
+from cnnlab.tasks.transfer.guide import GUIDE, SIMILAR_BELOW, diagnose
+from cnnlab.tasks.transfer.strategies import select_classes
 from cnnlab.tasks.transfer.task import train_transfer
 
 QUADRANTS = ("small + similar", "small + different", "large + similar", "large + different")
-
-
-def _indices(text: str, name: str) -> list[int]:
-    try:
-        idx = [int(c) for c in text.split(",") if c.strip()]
-    except ValueError:
-        raise ValueError(f"{name} must be class indices like 0,1,2, got {text!r}") from None
-    if len(idx) < 2:
-        raise ValueError(f"{name} must name at least 2 classes, got {text!r}")
-    return idx
-
-
-@dataclass(frozen=True)
-class TransferStudyConfig:
-    """The four-quadrant transfer study: the backbone, the four targets, the strategies and
-    their training settings.
-
-    Args:
-        data: dataset of the source and the similar target: a name (see cnnlab datasets) or
-            a folder.
-        source_classes: comma-separated class indices of `data` the backbone is trained on,
-            e.g. 0,1,2,3,4 (at least 2).
-        similar_classes: comma-separated class indices of `data` that make the similar target,
-            e.g. 5,6,7,8,9 (at least 2).
-        different: dataset of the different target: a name (e.g. glyphs, mnist) or a folder.
-        different_classes: comma-separated class indices of `different` to keep, e.g. 0,1,2
-            (default: all).
-        small: images per class of the small targets (>= 2; a class-balanced subset drawn
-            per seed).
-        large: images per class of the large targets, more than `small` (default: all).
-        strategies: comma-separated strategies to compare, from head, early, finetune,
-            retrain.
-        seeds: runs per strategy and quadrant (seeds 0..seeds-1); the table shows mean ± std.
-        backbone_model: registered model trained on the source classes (see cnnlab models).
-        backbone_epochs: epochs of the backbone's training.
-        train_limit: train the backbone on a class-balanced subset of this many source images
-            (default: all).
-        epochs: epochs of each strategy run on a large target.
-        small_epochs: epochs of each strategy run on a small target (few steps per epoch).
-        lr: learning rate of the trained layers (finetune: the backbone at a tenth of it).
-        batch_size: images per step on a large target.
-        small_batch_size: images per step on a small target.
-        similarity_n: at most this many images of each set (source, target) for the
-            similarity measure (>= 4).
-        small_below: the guide's size threshold: a target with fewer images per class is
-            small.
-        out: folder for the backbone run, result.json, table.md, figures/ and report.html (a
-            taken folder gets -2, -3, ...).
-    """
-
-    data: str = "fashion-mnist"
-    source_classes: str = "0,1,2,3,4"
-    similar_classes: str = "5,6,7,8,9"
-    different: str = "glyphs"
-    different_classes: str | None = None
-    small: int = 20
-    large: int | None = None
-    strategies: str = "head,early,finetune,retrain"
-    seeds: int = 3
-    backbone_model: str = "cnn-bn"
-    backbone_epochs: int = 5
-    train_limit: int | None = None
-    epochs: int = 5
-    small_epochs: int = 30
-    lr: float = 3e-3
-    batch_size: int = 128
-    small_batch_size: int = 16
-    similarity_n: int = 1000
-    small_below: int = SMALL_BELOW
-    out: str = "runs/transfer-study"
-
-    def __post_init__(self) -> None:
-        for name in ("seeds", "backbone_epochs", "epochs", "small_epochs", "batch_size",
-                     "small_batch_size", "small_below"):  # fmt: skip
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.small < 2:
-            raise ValueError(f"small must be >= 2 images per class, got {self.small}")
-        if self.large is not None and self.large <= self.small:
-            raise ValueError(f"large must be more than small ({self.small}), got {self.large}")
-        if self.train_limit is not None and self.train_limit < 2:
-            raise ValueError(f"train_limit must be >= 2, got {self.train_limit}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-        if self.similarity_n < 4:
-            raise ValueError(f"similarity_n must be >= 4, got {self.similarity_n}")
-        _indices(self.source_classes, "source_classes")
-        _indices(self.similar_classes, "similar_classes")
-        if self.different_classes is not None:
-            _indices(self.different_classes, "different_classes")
-        unknown = [s for s in self.strategy_list if s not in STRATEGIES]
-        if unknown or not self.strategy_list:
-            raise ConfigError(
-                f"unknown strategy {', '.join(unknown) or '(none)'} in strategies; use some of "
-                f"{', '.join(STRATEGIES.names())}"
-            )
-
-    @property
-    def strategy_list(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(s.strip() for s in self.strategies.split(",") if s.strip()))
 
 
 @dataclass
@@ -240,11 +140,13 @@ def run(
 
     data = data if data is not None else load_dataset(cfg.data, seed=0)
     # every class list is checked before the backbone trains
-    source = select_classes(data, _indices(cfg.source_classes, "source_classes"))
-    similar = select_classes(data, _indices(cfg.similar_classes, "similar_classes"))
+    source = select_classes(data, class_indices(cfg.source_classes, "source_classes"))
+    similar = select_classes(data, class_indices(cfg.similar_classes, "similar_classes"))
     different = different if different is not None else load_dataset(cfg.different, seed=0)
     if cfg.different_classes is not None:
-        different = select_classes(different, _indices(cfg.different_classes, "different_classes"))
+        different = select_classes(
+            different, class_indices(cfg.different_classes, "different_classes")
+        )
     if cfg.train_limit is not None:
         source = per_class_subset(source, max(1, cfg.train_limit // source.num_classes), 0)
     folder, backbone_acc = _train_backbone(cfg, source)

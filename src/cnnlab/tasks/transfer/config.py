@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from cnnlab.core.config import check_ranges
 from cnnlab.engine.config import LoopConfig
 
+SMALL_BELOW = 100  # images per class: the guide's size threshold (guide.py, the studies read it)
+
 
 @dataclass(frozen=True)
 class TransferRunConfig(LoopConfig):

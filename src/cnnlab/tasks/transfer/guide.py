@@ -28,9 +28,9 @@ import torch
 from cnnlab.core.errors import DataError
 from cnnlab.data import ImageData
 from cnnlab.tasks.transfer.backbones import Backbone
+from cnnlab.tasks.transfer.config import SMALL_BELOW  # images per class
 from cnnlab.tasks.transfer.similarity import Similarity, similarity
 
-SMALL_BELOW = 100  # images per class
 SIMILAR_BELOW = 1.8  # proxy A-distance
 GUIDE = {
     ("small", True): "head",

@@ -1,0 +1,520 @@
+"""The studies' configurations, light: the command line (`cnnlab study NAME --help`, a bad
+option) reads them without importing torch. Each study's module (studies/init.py, transfer.py,
+autoencoder.py, ae_*.py, mlp_vs_cnn.py) imports its config from here and keeps it importable
+under its old name. What a check needs from a heavy module (an init scheme's parser, the
+transfer strategies) is imported inside `__post_init__`, when a config is made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cnnlab.core.errors import ConfigError
+from cnnlab.tasks.transfer.config import SMALL_BELOW
+
+# ---- shared helpers ----------------------------------------------------------------------------
+
+
+def split_list(text: str, what: str) -> tuple[str, ...]:
+    """'mlp, cnn' -> ('mlp', 'cnn'); an empty list is a ValueError naming `what`."""
+    items = tuple(s.strip() for s in text.split(",") if s.strip())
+    if not items:
+        raise ValueError(f"{what} must name at least one, e.g. {what}=mlp")
+    return items
+
+
+def class_indices(text: str, name: str) -> list[int]:
+    """'0,1,2' -> [0, 1, 2]: at least 2 class indices, else a ValueError naming `name`."""
+    try:
+        idx = [int(c) for c in text.split(",") if c.strip()]
+    except ValueError:
+        raise ValueError(f"{name} must be class indices like 0,1,2, got {text!r}") from None
+    if len(idx) < 2:
+        raise ValueError(f"{name} must name at least 2 classes, got {text!r}")
+    return idx
+
+
+def parse_numbers(text: str, what: str, kind: type = float) -> tuple[Any, ...]:
+    """'1,2,4' -> (1, 2, 4); an empty or malformed list is a ValueError naming `what`."""
+    items = [s.strip() for s in str(text).split(",") if s.strip()]
+    try:
+        values = tuple(kind(s) for s in items)
+    except ValueError:
+        raise ValueError(f"{what} must be comma-separated numbers, got {text!r}") from None
+    if any(not v > 0 for v in values):
+        raise ValueError(f"{what} must hold numbers > 0, got {text!r}")
+    return values
+
+
+def check_common(cfg: Any) -> None:
+    """The options every autoencoder study shares: epochs, seed, train_limit, test_images."""
+    if cfg.epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {cfg.epochs}")
+    if cfg.seed < 0:
+        raise ValueError(f"seed must be >= 0, got {cfg.seed}")
+    if cfg.batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {cfg.batch_size}")
+    if cfg.train_limit is not None and cfg.train_limit < 20:
+        raise ValueError(f"train_limit must be >= 20 (or None for all), got {cfg.train_limit}")
+    if cfg.test_images < 1:
+        raise ValueError(f"test_images must be >= 1, got {cfg.test_images}")
+
+
+# ---- constants the checks read (their studies import them from here) ---------------------------
+
+
+DEFAULT_SCHEMES = (  # the init study's schemes
+    "zeros,ones,uniform,uniform-rule,normal,normal-rule,truncated-normal,"
+    "xavier-normal,kaiming-normal,default"
+)
+DECODERS = {  # the checkerboard study's decoders: name -> (model, model_args)
+    "transpose": ("ae-conv", {}),
+    "nearest": ("ae-conv-upsample", {"upsample": "nearest"}),
+    "bilinear": ("ae-conv-upsample", {"upsample": "bilinear"}),
+}
+
+
+# ---- weight initialization (studies/init.py) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InitStudyConfig:
+    """The weight initialization study: models x schemes x seeds, with the course's training
+    settings (Adam at a constant lr, no augmentation, fp32).
+
+    Args:
+        data: dataset name (see cnnlab datasets) or a folder.
+        model: comma-separated registered models, e.g. mlp,cnn-plain (cnn-plain: 8 conv
+            layers, no BatchNorm).
+        schemes: comma-separated init schemes (see cnnlab inits), with settings after a colon,
+            e.g. zeros,ones,normal:std=0.1.
+        epochs: passes over the training split per run.
+        seeds: runs per model and scheme (seeds 0..seeds-1); the table shows mean ± std, the
+            curves the mean and the spread.
+        batch_size: images per step.
+        lr: Adam learning rate, constant throughout (the course: 1e-3).
+        val_fraction: share of the training images held out for validation, in (0, 1) (the
+            course: 0.2); the final accuracy and loss are measured on it.
+        train_limit: train on a class-balanced subset of this many images (default: all).
+        log_every: steps averaged into one point of a loss curve (fewer when a run has under
+            10 points' worth of steps).
+        out: folder for result.json, figures/ and report.html (a taken folder gets -2, -3, ...).
+    """
+
+    data: str = "fashion-mnist"
+    model: str = "mlp,cnn-plain"
+    schemes: str = DEFAULT_SCHEMES
+    epochs: int = 2
+    seeds: int = 3
+    batch_size: int = 100
+    lr: float = 1e-3
+    val_fraction: float = 0.2
+    train_limit: int | None = None
+    log_every: int = 25
+    out: str = "runs/init-study"
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "seeds", "batch_size", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if not 0 < self.val_fraction < 1:
+            raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
+        from cnnlab.nn.init import parse_init  # torch: only when a config is made
+
+        for spec in self.scheme_list:
+            parse_init(spec)  # unknown schemes fail before any training
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return split_list(self.model, "model")
+
+    @property
+    def scheme_list(self) -> tuple[str, ...]:
+        return split_list(self.schemes, "schemes")
+
+
+# ---- transfer (studies/transfer.py) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransferStudyConfig:
+    """The four-quadrant transfer study: the backbone, the four targets, the strategies and
+    their training settings.
+
+    Args:
+        data: dataset of the source and the similar target: a name (see cnnlab datasets) or
+            a folder.
+        source_classes: comma-separated class indices of `data` the backbone is trained on,
+            e.g. 0,1,2,3,4 (at least 2).
+        similar_classes: comma-separated class indices of `data` that make the similar target,
+            e.g. 5,6,7,8,9 (at least 2).
+        different: dataset of the different target: a name (e.g. glyphs, mnist) or a folder.
+        different_classes: comma-separated class indices of `different` to keep, e.g. 0,1,2
+            (default: all).
+        small: images per class of the small targets (>= 2; a class-balanced subset drawn
+            per seed).
+        large: images per class of the large targets, more than `small` (default: all).
+        strategies: comma-separated strategies to compare, from head, early, finetune,
+            retrain.
+        seeds: runs per strategy and quadrant (seeds 0..seeds-1); the table shows mean ± std.
+        backbone_model: registered model trained on the source classes (see cnnlab models).
+        backbone_epochs: epochs of the backbone's training.
+        train_limit: train the backbone on a class-balanced subset of this many source images
+            (default: all).
+        epochs: epochs of each strategy run on a large target.
+        small_epochs: epochs of each strategy run on a small target (few steps per epoch).
+        lr: learning rate of the trained layers (finetune: the backbone at a tenth of it).
+        batch_size: images per step on a large target.
+        small_batch_size: images per step on a small target.
+        similarity_n: at most this many images of each set (source, target) for the
+            similarity measure (>= 4).
+        small_below: the guide's size threshold: a target with fewer images per class is
+            small.
+        out: folder for the backbone run, result.json, table.md, figures/ and report.html (a
+            taken folder gets -2, -3, ...).
+    """
+
+    data: str = "fashion-mnist"
+    source_classes: str = "0,1,2,3,4"
+    similar_classes: str = "5,6,7,8,9"
+    different: str = "glyphs"
+    different_classes: str | None = None
+    small: int = 20
+    large: int | None = None
+    strategies: str = "head,early,finetune,retrain"
+    seeds: int = 3
+    backbone_model: str = "cnn-bn"
+    backbone_epochs: int = 5
+    train_limit: int | None = None
+    epochs: int = 5
+    small_epochs: int = 30
+    lr: float = 3e-3
+    batch_size: int = 128
+    small_batch_size: int = 16
+    similarity_n: int = 1000
+    small_below: int = SMALL_BELOW
+    out: str = "runs/transfer-study"
+
+    def __post_init__(self) -> None:
+        for name in ("seeds", "backbone_epochs", "epochs", "small_epochs", "batch_size",
+                     "small_batch_size", "small_below"):  # fmt: skip
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.small < 2:
+            raise ValueError(f"small must be >= 2 images per class, got {self.small}")
+        if self.large is not None and self.large <= self.small:
+            raise ValueError(f"large must be more than small ({self.small}), got {self.large}")
+        if self.train_limit is not None and self.train_limit < 2:
+            raise ValueError(f"train_limit must be >= 2, got {self.train_limit}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.similarity_n < 4:
+            raise ValueError(f"similarity_n must be >= 4, got {self.similarity_n}")
+        class_indices(self.source_classes, "source_classes")
+        class_indices(self.similar_classes, "similar_classes")
+        if self.different_classes is not None:
+            class_indices(self.different_classes, "different_classes")
+        from cnnlab.tasks.transfer.strategies import STRATEGIES  # torch: only when made
+
+        unknown = [s for s in self.strategy_list if s not in STRATEGIES]
+        if unknown or not self.strategy_list:
+            raise ConfigError(
+                f"unknown strategy {', '.join(unknown) or '(none)'} in strategies; use some of "
+                f"{', '.join(STRATEGIES.names())}"
+            )
+
+    @property
+    def strategy_list(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.strip() for s in self.strategies.split(",") if s.strip()))
+
+
+# ---- autoencoder: compression (studies/autoencoder.py) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class CompressionStudyConfig:
+    """The compression study: one autoencoder per code size, its quantized code against JPEG
+    at the same bytes per image.
+
+    Args:
+        data: dataset name (see cnnlab datasets) or a folder.
+        conv_latents: comma-separated latent_channels of ae-conv, one model each, e.g.
+            1,2,4,8,16 (28x28 input: a 7x7xC code; 4 is the course's); "" for none.
+        linear_latents: comma-separated code sizes (values) of ae-linear, one model each,
+            e.g. 16,32,64; "" for none.
+        bits: bits per stored code value, 1..16; sets the bytes per image JPEG is given.
+        epochs: passes over the training images per model.
+        train_limit: training images, a class-balanced subset (null: all).
+        test_images: test images every point is measured on (AE and JPEG alike), the first
+            of the test split.
+        batch_size: images per step.
+        seed: seeds the split, the weights and the batch order.
+        out: folder for result.json, table.md, figures/, report.html and the models' run
+            folders under runs/ (a taken folder gets -2, -3, ...).
+    """
+
+    data: str = "fashion-mnist"
+    conv_latents: str = "1,2,4,8,16"
+    linear_latents: str = "16,32,64"
+    bits: int = 8
+    epochs: int = 10
+    train_limit: int | None = 20000
+    test_images: int = 1000
+    batch_size: int = 128
+    seed: int = 0
+    out: str = "runs/ae-study-compression"
+
+    def __post_init__(self) -> None:
+        check_common(self)
+        if not 1 <= self.bits <= 16:
+            raise ValueError(f"bits must be in 1..16, got {self.bits}")
+        if not self.conv_list and not self.linear_list:
+            raise ValueError("conv_latents and linear_latents are both empty; give at least one")
+
+    @property
+    def conv_list(self) -> tuple[int, ...]:
+        return parse_numbers(self.conv_latents, "conv_latents", int)
+
+    @property
+    def linear_list(self) -> tuple[int, ...]:
+        return parse_numbers(self.linear_latents, "linear_latents", int)
+
+
+# ---- autoencoder: denoising (studies/ae_denoising.py) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class DenoisingStudyConfig:
+    """The denoising study: one denoising autoencoder per noise kind against Gaussian blur
+    and the median filter, at every noise level.
+
+    Args:
+        data: dataset name (see cnnlab datasets) or a folder.
+        gaussian: comma-separated Gaussian noise sigmas on [0, 1] pixel values, e.g.
+            0.1,0.3,0.5; "" for none.
+        salt_pepper: comma-separated salt-and-pepper amounts (share of pixels set to black
+            or white, in (0, 1]), e.g. 0.05,0.1; "" for none.
+        model: the denoiser, an autoencoder model (see cnnlab models); one per noise kind,
+            trained on a mix of its levels.
+        latent: code size of the denoiser (latent_channels of ae-conv: 16 -> 7x7x16, no
+            squeeze on purpose); null keeps the model's default.
+        blur_sigmas: comma-separated Gaussian blur sigmas in pixels, the best chosen on
+            validation images per level.
+        median_sizes: comma-separated odd median filter sizes, the best chosen on validation
+            images per level.
+        epochs: passes over the training images per model.
+        train_limit: training images, a class-balanced subset (null: all).
+        test_images: test images every method is measured on, the first of the test split.
+        val_images: validation images the filters' settings are chosen on.
+        batch_size: images per step.
+        seed: seeds the split, the weights, the batch order and the noise.
+        out: folder for result.json, table.md, figures/, report.html and the models' run
+            folders under runs/ (a taken folder gets -2, -3, ...).
+    """
+
+    data: str = "fashion-mnist"
+    gaussian: str = "0.1,0.3,0.5"
+    salt_pepper: str = "0.05,0.1,0.2"
+    model: str = "ae-conv"
+    latent: int | None = 16
+    blur_sigmas: str = "0.3,0.5,0.75,1,1.5,2"
+    median_sizes: str = "3,5"
+    epochs: int = 10
+    train_limit: int | None = 20000
+    test_images: int = 1000
+    val_images: int = 500
+    batch_size: int = 128
+    seed: int = 0
+    out: str = "runs/ae-study-denoising"
+
+    def __post_init__(self) -> None:
+        check_common(self)
+        if self.val_images < 1:
+            raise ValueError(f"val_images must be >= 1, got {self.val_images}")
+        if not self.kinds:
+            raise ValueError("gaussian and salt_pepper are both empty; give at least one level")
+        if any(v > 1 for v in self.kinds.get("salt-pepper", ())):
+            raise ValueError(f"salt_pepper amounts must be in (0, 1], got {self.salt_pepper}")
+        if any(k % 2 == 0 for k in parse_numbers(self.median_sizes, "median_sizes", int)):
+            raise ValueError(f"median_sizes must be odd, got {self.median_sizes}")
+        parse_numbers(self.blur_sigmas, "blur_sigmas")
+
+    @property
+    def kinds(self) -> dict[str, tuple[float, ...]]:
+        out = {}
+        for kind, text, what in (
+            ("gaussian", self.gaussian, "gaussian"),
+            ("salt-pepper", self.salt_pepper, "salt_pepper"),
+        ):
+            if str(text).strip():
+                out[kind] = parse_numbers(text, what)
+        return out
+
+
+# ---- autoencoder: features (studies/ae_features.py) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeaturesStudyConfig:
+    """The features study: a linear classifier on few labels, on the autoencoder's code
+    against the raw pixels (and a random encoder).
+
+    Args:
+        data: dataset name (see cnnlab datasets) or a folder.
+        model: the autoencoder whose code is the feature, an autoencoder model (see cnnlab
+            models).
+        latent: code size of the autoencoder (latent_channels of ae-conv: 4 -> 7x7x4 = 196,
+            the course's); null keeps the model's default.
+        labels: comma-separated numbers of labelled training images per class for the linear
+            classifier, one row each, e.g. 10,100,1000.
+        seeds: draws of the labelled images per number; the table shows mean ± std.
+        l2: L2 penalty of the classifier on standardized features (times the sum of squared
+            weights); 0 for none.
+        random_encoder: also probe the same encoder at its random initialization.
+        epochs: passes over the training images to train the autoencoder (labels unused).
+        train_limit: training images, a class-balanced subset (null: all).
+        test_images: test images the classifiers are scored on, the first of the test split.
+        batch_size: images per step.
+        seed: seeds the split, the weights, the batch order and the draws of labelled images.
+        out: folder for result.json, table.md, figures/, report.html and the autoencoder's
+            run folder under runs/ (a taken folder gets -2, -3, ...).
+    """
+
+    data: str = "fashion-mnist"
+    model: str = "ae-conv"
+    latent: int | None = 4
+    labels: str = "10,100,1000"
+    seeds: int = 3
+    l2: float = 1e-3
+    random_encoder: bool = True
+    epochs: int = 5
+    train_limit: int | None = None
+    test_images: int = 10000
+    batch_size: int = 128
+    seed: int = 0
+    out: str = "runs/ae-study-features"
+
+    def __post_init__(self) -> None:
+        check_common(self)
+        if self.seeds < 1:
+            raise ValueError(f"seeds must be >= 1, got {self.seeds}")
+        if self.l2 < 0:
+            raise ValueError(f"l2 must be >= 0, got {self.l2}")
+        parse_numbers(self.labels, "labels", int)
+
+    @property
+    def label_list(self) -> tuple[int, ...]:
+        return parse_numbers(self.labels, "labels", int)
+
+
+# ---- autoencoder: checkerboard (studies/ae_checkerboard.py) ------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckerboardStudyConfig:
+    """The checkerboard study: the same autoencoder with a transposed-convolution decoder and
+    with upsample + convolution decoders.
+
+    Args:
+        data: dataset name (see cnnlab datasets) or a folder.
+        decoders: comma-separated decoders, one autoencoder each, from transpose (ae-conv),
+            nearest and bilinear (ae-conv-upsample).
+        latent: code channels of every decoder's autoencoder (4 -> 7x7x4, the course's); null
+            keeps the models' default.
+        epochs: passes over the training images for each autoencoder.
+        train_limit: training images, a class-balanced subset (null: all).
+        test_images: test images the decoders are scored on, the first of the test split.
+        batch_size: images per step.
+        seed: seeds the split, the weights and the batch order.
+        out: folder for result.json, table.md, figures/, report.html and the models' run
+            folders under runs/ (a taken folder gets -2, -3, ...).
+    """
+
+    data: str = "fashion-mnist"
+    decoders: str = "transpose,nearest,bilinear"
+    latent: int | None = 4
+    epochs: int = 5
+    train_limit: int | None = 20000
+    test_images: int = 2000
+    batch_size: int = 128
+    seed: int = 0
+    out: str = "runs/ae-study-checkerboard"
+
+    def __post_init__(self) -> None:
+        check_common(self)
+        names = self.decoder_list
+        if not names:
+            raise ValueError("decoders must name at least one of transpose, nearest, bilinear")
+        bad = [n for n in names if n not in DECODERS]
+        if bad:
+            raise ValueError(
+                f"unknown decoder {bad[0]!r}; choose from {', '.join(DECODERS)} (comma-separated)"
+            )
+
+    @property
+    def decoder_list(self) -> tuple[str, ...]:
+        return tuple(s.strip() for s in self.decoders.split(",") if s.strip())
+
+
+# ---- MLP vs CNN (studies/mlp_vs_cnn.py; cnnlab compare mlp-vs-cnn) -----------------------------
+
+
+@dataclass(frozen=True)
+class MLPvsCNNConfig:
+    """The MLP vs CNN comparison: both models, their shared data and time budget, and the
+    perturbed test sets.
+
+    Args:
+        data: dataset name (see cnnlab datasets) or a folder.
+        mlp: the vector model, a registered model name (see cnnlab models).
+        cnn: the convolutional model, a registered model name (see cnnlab models).
+        budget: training seconds for each model (the same for both); must be > 0.
+        epochs: most epochs each model trains; training stops earlier when the budget ends.
+        shifts: test-time shifts in pixels, a list such as [2,4,6] ([] for none); each test
+            image moves this far up, down, left or right.
+        rotations: test-time rotations in degrees, a list such as [10,20] ([] for none);
+            clockwise or counter-clockwise at random.
+        augment: training augmentation of both models: none (shows the architectures' own
+            invariance), auto, or e.g. "flip,shift=2,rotate=10" (as cnnlab train --augment).
+        train_limit: train on a class-balanced subset of this many images (default: all).
+        seed: seeds the data split, the weights, the batch order and the test perturbations.
+        out: folder for the two runs, result.json, figures/ and report.html (a taken folder
+            gets -2, -3, ...).
+    """
+
+    data: str = "fashion-mnist"
+    mlp: str = "mlp"
+    cnn: str = "cnn-bn"
+    budget: float = 40.0
+    epochs: int = 50
+    shifts: tuple[int, ...] = (2, 4, 6)
+    rotations: tuple[float, ...] = (10.0, 20.0)
+    augment: str = "none"
+    train_limit: int | None = None
+    seed: int = 0
+    out: str = "runs/mlp-vs-cnn"
+
+    def __post_init__(self) -> None:
+        if self.budget <= 0:
+            raise ValueError(f"budget must be > 0 seconds, got {self.budget}")
+        if any(s < 0 for s in self.shifts):
+            raise ValueError(f"shifts must be >= 0 pixels, got {self.shifts}")
+
+
+__all__ = [
+    "CheckerboardStudyConfig",
+    "CompressionStudyConfig",
+    "DenoisingStudyConfig",
+    "FeaturesStudyConfig",
+    "InitStudyConfig",
+    "MLPvsCNNConfig",
+    "TransferStudyConfig",
+    "DECODERS",
+    "DEFAULT_SCHEMES",
+    "check_common",
+    "class_indices",
+    "parse_numbers",
+    "split_list",
+]
