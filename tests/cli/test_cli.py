@@ -308,6 +308,20 @@ def test_bad_input_in_a_fresh_process_has_no_traceback(tmp_path: Path):
     assert not (tmp_path / "runs").exists()
 
 
+def test_a_diverged_training_is_one_line_exit_1_and_leaves_no_broken_run(
+    image_folder, tmp_path, capsys
+):
+    """lr 1e30: epoch 1's steps stay finite but its end weights give a NaN validation loss:
+    the run stops there, says what to try, and leaves no folder that is not a valid run."""
+    runs = tmp_path / "runs"
+    rc, _, err = cli(capsys, *_train(image_folder, runs, "--model", "mlp", "--lr", "1e30",
+                                     "--precision", "32", "--epochs", "3", "--name", "d"))  # fmt: skip
+    assert rc == 1 and "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert "training diverged: the loss became nan on the val images after epoch 1" in err
+    assert "try --lr 1e+29; nothing was saved" in err
+    assert not (runs / "d").exists()
+
+
 def test_unknown_command_and_no_command(capsys):
     rc, _, err = cli(capsys, "bogus")
     assert_one_line_error(rc, err, "unknown command 'bogus'; see cnnlab --help")

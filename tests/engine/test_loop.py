@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from cnnlab.core.errors import ConfigError
+from cnnlab.core.errors import ConfigError, DivergedError
 from cnnlab.core.registry import Registry
 from cnnlab.engine import runs
 from cnnlab.engine.config import LoopConfig
@@ -139,6 +139,39 @@ def test_a_run_that_fails_in_its_first_epoch_leaves_no_folder(tmp_path, toy_regi
     with pytest.raises(RuntimeError, match="boom"):
         _run(tmp_path, LoopConfig(epochs=1, progress=False), Broken())
     assert list(tmp_path.iterdir()) == []
+
+
+class DivergesAt(InvertTask):
+    """The loss becomes NaN at one global step (a learning rate that blew up, say)."""
+
+    def __init__(self, at: int, **kw) -> None:
+        super().__init__(**kw)
+        self.at, self.steps = at, 0
+
+    def step(self, model, batch, stage):
+        loss, stats = super().step(model, batch, stage)
+        if stage == "train":
+            self.steps += 1
+            if self.steps >= self.at:
+                loss = loss * float("nan")
+        return loss, stats
+
+
+def test_a_diverged_loss_stops_at_its_step_and_keeps_the_last_good_epoch(tmp_path, toy_registry):
+    cfg = LoopConfig(epochs=3, lr=1e-2, progress=False)
+    with pytest.raises(
+        DivergedError,
+        match=r"loss became nan at epoch 2, step 3 \(lr .*\); the "
+        r"learning rate is likely too high: try --lr .*; the run keeps epoch 1",
+    ):
+        _run(tmp_path, cfg, DivergesAt(7))  # 4 steps an epoch: step 7 is epoch 2's third
+    folder = tmp_path / "toy"
+    assert len(runs.read_metrics(folder)) == 1  # a valid run of its one good epoch
+    model, _ = runs.load_model(folder)
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    with pytest.raises(DivergedError, match="at epoch 1, step 1 .* nothing was saved"):
+        _run(tmp_path / "b", cfg, DivergesAt(1))
+    assert not (tmp_path / "b").exists() or list((tmp_path / "b").iterdir()) == []
 
 
 def test_on_step_sees_every_step(tmp_path, toy_registry):

@@ -152,7 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         name_runs(ns[command])
         return int(handlers[command](ns[command]) or 0)
     except (CnnlabError, ValueError) as exc:  # bad values name the argument (DESIGN.md rule 7)
-        return fail(as_flag(str(exc), options))
+        fail(as_flag(str(exc), options))
+        return getattr(exc, "exit_code", 2)  # 1: a run that diverged
     except KeyboardInterrupt:
         print("\ninterrupted; completed epochs are saved (resume with --resume RUN)")
         return 130

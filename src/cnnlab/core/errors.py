@@ -1,4 +1,5 @@
-"""Errors a user can fix. The CLI prints them as one line and exits with code 2."""
+"""Errors a user can fix. The CLI prints them as one line and exits with code 2 (1 for a
+run that diverged)."""
 
 from __future__ import annotations
 
@@ -21,3 +22,10 @@ class RunError(CnnlabError):
 
 class ConfigError(CnnlabError):
     """An option value that cannot work."""
+
+
+class DivergedError(CnnlabError):
+    """The loss became NaN or infinite: the run stopped at that step (the CLI exits with 1,
+    since the input was fine and the settings were not)."""
+
+    exit_code = 1

@@ -116,7 +116,7 @@ class ClassifyTask(Task):
             parts.append(f"val loss {row['val/loss']:.4f} acc {row['val/acc']:.2%}")
         parts.append(f"{row['img_per_s']:,.0f} img/s  {row['time']:.1f} s")
         line = "  ".join(parts)
-        if int(row["epoch"]) == 1 and "val/loss" in row:
+        if int(row["epoch"]) == 1 and row.get("val/loss", float("inf")) < row["train/loss"]:
             line += "\n" + self.loss_gap()
         return line
 
