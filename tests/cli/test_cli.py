@@ -263,6 +263,17 @@ def case_misspelt_strategy(tmp: Path, run: Path):
     return argv, run, ["unknown --strategy 'finetun' (did you mean 'finetune'?)"]
 
 
+def case_run_name_is_a_path(tmp: Path, run: Path):
+    argv = ["train", "--name", "../../outside", "--runs_dir", str(tmp / "runs")]
+    return argv, tmp, ["--name must be one folder name", "got '../../outside'"]
+
+
+def case_transfer_run_name_is_a_path(tmp: Path, run: Path):
+    argv = ["transfer", "--from", str(run), "--data", "x", "--name", "../x", "--runs_dir",
+            str(tmp / "runs")]  # fmt: skip
+    return argv, tmp, ["--name must be one folder name", "got '../x'"]
+
+
 def case_misspelt_subcommand(tmp: Path, run: Path):
     argv = ["study", "autoencoder", "denoise"]
     return argv, tmp, ["cnnlab study autoencoder has no 'denoise' (did you mean 'denoising'?)"]
@@ -278,7 +289,7 @@ CASES = [
     case_misspelt_command, case_misspelt_option, case_missing_required_option,
     case_missing_positionals, case_choice_near_miss, case_optional_number,
     case_misspelt_subcommand, case_swapped_predict_arguments, case_misspelt_dataset,
-    case_misspelt_strategy,
+    case_misspelt_strategy, case_run_name_is_a_path, case_transfer_run_name_is_a_path,
 ]  # fmt: skip
 
 
@@ -314,8 +325,9 @@ def test_a_diverged_training_is_one_line_exit_1_and_leaves_no_broken_run(
     """lr 1e30: epoch 1's steps stay finite but its end weights give a NaN validation loss:
     the run stops there, says what to try, and leaves no folder that is not a valid run."""
     runs = tmp_path / "runs"
-    rc, _, err = cli(capsys, *_train(image_folder, runs, "--model", "mlp", "--lr", "1e30",
-                                     "--precision", "32", "--epochs", "3", "--name", "d"))  # fmt: skip
+    argv = _train(image_folder, runs, "--model", "mlp", "--lr", "1e30", "--precision", "32",
+                  "--epochs", "3", "--name", "d")  # fmt: skip
+    rc, _, err = cli(capsys, *argv)
     assert rc == 1 and "Traceback" not in err and len(err.splitlines()) == 1, err
     assert "training diverged: the loss became nan on the val images after epoch 1" in err
     assert "try --lr 1e+29; nothing was saved" in err

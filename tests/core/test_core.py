@@ -12,7 +12,15 @@ import pytest
 
 from cnnlab.core.config import check_ranges, holds, inherit_arg_docs, make_config
 from cnnlab.core.errors import CnnlabError, ConfigError, RunError
-from cnnlab.core.io import atomic_write, find_run, free_folder, free_name, new_folder
+from cnnlab.core.io import (
+    atomic_write,
+    check_name,
+    find_run,
+    free_folder,
+    free_name,
+    new_folder,
+    safe_name,
+)
 from cnnlab.core.registry import Registry
 
 
@@ -143,3 +151,25 @@ def test_find_run_names_the_newest_run_or_the_newest_with_a_prefix(tmp_path):
         find_run("last:cnn", runs)
     with pytest.raises(RunError, match="there is no run folder in .* yet"):
         find_run("last", tmp_path / "none")
+
+
+def test_new_folder_gives_each_of_many_simultaneous_callers_its_own_folder(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        folders = list(pool.map(lambda _: new_folder(tmp_path, "same"), range(16)))
+    assert len(set(folders)) == 16 and all(f.is_dir() and f.parent == tmp_path for f in folders)
+    assert {f.name for f in folders} == {"same", *(f"same-{n}" for n in range(2, 17))}
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/b", "..", ".", "", "a b", "-rf", "x\\\\y", "c:x"])
+def test_check_name_refuses_anything_but_one_safe_folder_name(bad):
+    with pytest.raises(ValueError, match="must be one folder name"):
+        check_name(bad)
+
+
+def test_check_name_keeps_safe_names_and_safe_name_repairs_the_rest():
+    for good in ("cnn-bn-fashion-mnist", "run_2", "v1.0+aug", "Übung-3", "тест"):
+        assert check_name(good) == good
+    assert safe_name("cnn-bn-My Photos/") == "cnn-bn-My-Photos"
+    assert safe_name("../../etc") == "etc" and safe_name("///") == "run"

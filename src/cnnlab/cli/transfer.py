@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from cnnlab.cli.common import console, parser_for, table
 from cnnlab.core.errors import ConfigError, DataError
+from cnnlab.core.io import check_name
 from cnnlab.core.registry import did_you_mean
 
 
@@ -151,6 +152,8 @@ def run_transfer(ns: Any) -> int:
             f"unknown --strategy {strategy!r}{did_you_mean(strategy, STRATEGIES.names())}; "
             f"use auto, {', '.join(STRATEGIES.names())}"
         )
+    if ns.name is not None:
+        check_name(ns.name)
     for name in ("epochs", "devices", "num_nodes"):  # before anything is loaded or measured
         if ns[name] < 1:
             raise ValueError(f"--{name} must be >= 1, got {ns[name]}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -81,14 +82,39 @@ def free_folder(path: str | Path) -> Path:
 
 
 def new_folder(parent: str | Path, name: str) -> Path:
-    """Create and return a fresh folder parent/name (name-2, name-3, ... if taken)."""
+    """Create and return a fresh folder parent/name (name-2, name-3, ... if taken). mkdir is
+    atomic, so two processes asking for the same name at once get two folders."""
     base = Path(parent)
-    folder, n = base / name, 1
-    while folder.exists():
-        n += 1
-        folder = base / f"{name}-{n}"
-    folder.mkdir(parents=True)
-    return folder
+    base.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while True:
+        folder = base / (name if n == 1 else f"{name}-{n}")
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            n += 1
+
+
+NAME = re.compile(r"[\w.+-]+")  # \w: letters and digits of any script, and _
+
+
+def check_name(name: str, what: str = "name") -> str:
+    """`name` if it is one folder name of safe characters (never a path: nothing is written
+    outside the folder the user chose), else the ValueError that says so."""
+    if name in (".", "..") or not NAME.fullmatch(name) or name.startswith("-"):
+        raise ValueError(
+            f"{what} must be one folder name of letters, digits, '.', '_', '+' and '-' "
+            f"(not a path), got {name!r}: e.g. my-run (--runs_dir says where it goes)"
+        )
+    return name
+
+
+def safe_name(text: str) -> str:
+    """A folder name made from any text (a data folder's name, say): unsafe characters become
+    '-'. Shapes: 'cnn-bn-My Photos/' -> 'cnn-bn-My-Photos'."""
+    name = re.sub(r"[^\w.+-]+", "-", text).strip("-.") or "run"
+    return name
 
 
 def is_run(folder: Path) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cnnlab.core.config import check_ranges, plain_paths
+from cnnlab.core.io import check_name
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ class LoopConfig:
             "schedule": ("one-cycle", "constant"),
         }
         check_ranges(self, checks)
+        if self.name is not None:
+            check_name(self.name)
 
     def replace(self, **changes: Any) -> Any:
         return dataclasses.replace(self, **changes)

@@ -15,7 +15,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 from cnnlab.core.errors import RunError
-from cnnlab.core.io import atomic_torch_save, atomic_write, check_run_folder, new_folder
+from cnnlab.core.io import (
+    atomic_torch_save,
+    atomic_write,
+    check_run_folder,
+    new_folder,
+    safe_name,
+)
 from cnnlab.models import Classifier, create_task_model
 
 FORMAT = "cnnlab-model"
@@ -151,8 +157,9 @@ def read_metrics(folder: Path) -> list[dict[str, float]]:
 
 
 def new_run_folder(runs_dir: str | Path, name: str) -> Path:
-    """A fresh folder runs_dir/name (name-2, name-3, ... if taken)."""
-    return new_folder(runs_dir, name)
+    """A fresh folder runs_dir/name (name-2, name-3, ... if taken); a name made from data or
+    model names is made safe first (one folder, safe characters)."""
+    return new_folder(runs_dir, safe_name(name))
 
 
 def checkpoint(folder, model, opt, meta, state, improved, tb, row) -> None:
