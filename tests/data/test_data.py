@@ -4,6 +4,7 @@ embedded subset, deterministic splits, batched augmentation and the in-memory ba
 from __future__ import annotations
 
 import gzip
+import os
 import pickle
 from pathlib import Path
 
@@ -108,6 +109,15 @@ def test_cifar_batches_folder(tmp_path: Path):
     (root / "test_batch").write_bytes(b"not a pickle")
     with pytest.raises(DataError, match="cannot read CIFAR batch test_batch"):
         cnnlab.load_dataset(tmp_path / "cifar")
+
+    class Evil:  # a pickle that would run a command when loaded
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'pwned'}",))
+
+    (root / "test_batch").write_bytes(pickle.dumps({b"data": Evil(), b"labels": []}))
+    with pytest.raises(DataError, match=r"test_batch: it names (posix|os)\.system, which a CIFAR"):
+        cnnlab.load_dataset(tmp_path / "cifar")
+    assert not (tmp_path / "pwned").exists()
 
 
 # ---- image folders ---------------------------------------------------------------------------
@@ -532,3 +542,15 @@ def test_loader_fills_uncovered_pixels_with_black(spec: str):
             .logical_or(torch.isclose(values, torch.tensor(white)))
             .all()
         )
+
+
+def test_symlink_loops_and_odd_names_in_an_image_folder(tmp_path: Path):
+    """A link back up the tree neither hangs nor duplicates images; class and file names with
+    spaces and non-ASCII characters load as they are."""
+    root = tmp_path / "mes données"
+    write_image_folder(root, classes=3, per_class=6, size=8)
+    first = sorted(p for p in root.iterdir() if p.is_dir())[0]
+    (first / "loop").symlink_to("..")
+    (first / "naïve image.png").write_bytes((next(first.glob("*.png"))).read_bytes())
+    data = cnnlab.load_dataset(root, val_fraction=0.0)
+    assert len(data.train_y) + len(data.test_y) == 3 * 6 + 1

@@ -12,6 +12,7 @@ import torch
 
 from cnnlab.core.errors import DataError
 from cnnlab.data.scenes import SegData
+from cnnlab.data.sources import open_image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 MASK_SUFFIXES = (".png",)  # JPEG compression would blur label values
@@ -66,15 +67,9 @@ def read_mask(path: Path) -> np.ndarray:
     """Label values of a PNG mask: gray levels as they are, palette PNGs as palette indices.
 
     Shapes: (H, W) int64."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            im.load()
-            mode = im.mode
-            arr = np.asarray(im)  # a "P" image gives its palette indices, not colours
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
-        raise DataError(f"cannot read mask {path}: {exc}; remove or replace the file") from None
+    im = open_image(path, what="mask", fix="remove or replace the file")
+    mode = im.mode
+    arr = np.asarray(im)  # a "P" image gives its palette indices, not colours
     if mode not in ("P", "L", "I", "I;16", "1"):
         raise DataError(
             f"mask {path} is a {mode} image; save it as a palette PNG or with the class ids "

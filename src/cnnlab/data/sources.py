@@ -4,6 +4,8 @@ image folders. Each returns uint8 arrays shaped (N, C, H, W) and int64 labels.""
 from __future__ import annotations
 
 import gzip
+import io
+import os
 import pickle
 import tarfile
 from collections import Counter
@@ -13,6 +15,7 @@ import numpy as np
 
 from cnnlab.core.errors import DataError
 
+MAX_PIXELS = 100_000_000  # per image; CNNLAB_MAX_PIXELS raises it (a 10,000 x 10,000 photo fits)
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 IDX_STEMS = {
     "train_x": "train-images-idx3-ubyte",
@@ -86,9 +89,26 @@ def find_cifar(folder: Path) -> Path | None:
     return None
 
 
+class _ArraysOnly(pickle.Unpickler):
+    """Unpickles plain containers and numpy arrays only: a pickle that names any other class
+    or function (os.system, say) is refused, so a CIFAR file from anywhere cannot run code."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"), ("builtins", "list"), ("builtins", "dict"),
+    }  # fmt: skip
+
+    def find_class(self, module: str, name: str):  # noqa: ANN201 - pickle's signature
+        if (module, name) not in self.ALLOWED:
+            why = f"it names {module}.{name}, which a CIFAR batch never does"
+            raise pickle.UnpicklingError(why)
+        return super().find_class(module, name)
+
+
 def _unpickle(blob: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
     try:
-        d = pickle.loads(blob, encoding="bytes")  # noqa: S301 - CIFAR's own format
+        d = _ArraysOnly(io.BytesIO(blob), encoding="bytes").load()  # CIFAR's own format
         x = np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
         y = np.asarray(d[b"labels"], dtype=np.int64)
     except Exception as exc:  # corrupt pickle: any error is the file's fault
@@ -152,6 +172,47 @@ def list_image_folder(root: Path) -> tuple[list[str], list[tuple[Path, int]]]:
     return classes, items
 
 
+def max_pixels() -> int:
+    """The pixel limit of one image: $CNNLAB_MAX_PIXELS, else MAX_PIXELS."""
+    text = os.environ.get("CNNLAB_MAX_PIXELS", "")
+    try:
+        return int(text) if text else MAX_PIXELS
+    except ValueError:
+        raise DataError(f"CNNLAB_MAX_PIXELS must be a whole number, got {text!r}") from None
+
+
+def open_image(path: str | Path, what: str = "image", fix: str = "give a valid PNG or JPEG"):
+    """The one way cnnlab opens an image file: a decoded PIL image (the first frame of an
+    animation, turned upright by its EXIF orientation), or one DataError line for a missing,
+    truncated or unreadable file, or one over the pixel limit (checked from the header,
+    before decoding: a small file can decode to billions of pixels)."""
+    import warnings
+
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path, limit = Path(path), max_pixels()
+    if not path.is_file():
+        raise DataError(f"{path} does not exist; {fix}")
+    pillow_limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # ours, from the header
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                w, h = im.size
+                if w * h > limit:
+                    raise DataError(
+                        f"{what} {path} is {w}x{h} = {w * h:,} pixels, over the limit of "
+                        f"{limit:,} pixels; if it is what you mean, set CNNLAB_MAX_PIXELS "
+                        "higher, or shrink the image"
+                    )
+                im.load()
+                return ImageOps.exif_transpose(im) if im.getexif() else im.copy()
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError, EOFError) as exc:
+        raise DataError(f"cannot read {what} {path}: {exc}; {fix}") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = pillow_limit
+
+
 def read_images(
     files: list[Path], size: tuple[int, int] | None = None, channels: int | None = None
 ) -> np.ndarray:
@@ -160,16 +221,7 @@ def read_images(
     Without `size`, the most common size is used; without `channels`, 3 if any image has
     colour, else 1. Shapes: (N, C, H, W).
     """
-    from PIL import Image, UnidentifiedImageError
-
-    decoded = []
-    for f in files:
-        try:
-            with Image.open(f) as im:
-                im.load()
-                decoded.append(im.copy())
-        except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
-            raise DataError(f"cannot read image {f}: {exc}; remove or replace the file") from None
+    decoded = [open_image(f, fix="remove or replace the file") for f in files]
     if channels is None:
         gray = ("1", "L", "LA", "I", "I;16", "F")
         channels = 3 if any(im.mode not in gray for im in decoded) else 1
@@ -206,24 +258,15 @@ def read_image(path: str | Path, max_size: int = 512) -> tuple[np.ndarray, np.nd
     side is `max_size` (0: keep the size). Grey is Pillow's L: 0.299 R + 0.587 G + 0.114 B.
     Shapes: original (H, W) or (H, W, 3) uint8; grey (H, W) float32 in [0, 1].
     """
-    from PIL import Image, UnidentifiedImageError
-
     if max_size < 0:
         raise ValueError(f"max_size must be >= 0 (0 keeps the size), got {max_size}")
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path} does not exist; give an image file (PNG or JPEG)")
-    try:
-        with Image.open(path) as im:
-            im.load()
-            h, w = im.height, im.width
-            if max_size and max(h, w) > max_size:
-                s = max_size / max(h, w)
-                h, w = max(1, round(h * s)), max(1, round(w * s))
-            rgb = to_array(im, 3, (h, w))  # (3, H, W): alpha composited on white
-            grey = to_array(im, 1, (h, w))[0]  # (H, W)
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
-        raise DataError(f"cannot read image {path}: {exc}; give a valid PNG or JPEG") from None
+    im = open_image(path, fix="give an image file (PNG or JPEG)")
+    h, w = im.height, im.width
+    if max_size and max(h, w) > max_size:
+        s = max_size / max(h, w)
+        h, w = max(1, round(h * s)), max(1, round(w * s))
+    rgb = to_array(im, 3, (h, w))  # (3, H, W): alpha composited on white
+    grey = to_array(im, 1, (h, w))[0]  # (H, W)
     colour = not (np.array_equal(rgb[0], rgb[1]) and np.array_equal(rgb[1], rgb[2]))
     original = rgb.transpose(1, 2, 0) if colour else grey  # (H, W, 3) or (H, W)
     return original, grey.astype(np.float32) / 255, colour

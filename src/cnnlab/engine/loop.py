@@ -272,6 +272,8 @@ def _train_epoch(fabric, task, model, opt, cfg, state, epoch, n_batches, clock, 
 def _check_finite(fabric, task: Task, loss: torch.Tensor, state, epoch: int, i: int, lr: float):
     """Stop at the first step whose loss is NaN or infinite, before it reaches the weights,
     with what to try. Every process agrees first (one stops, all stop: no DDP hang)."""
+    if not task.stop_on_divergence:
+        return
     bad = not bool(torch.isfinite(loss.detach()))
     if fabric.world_size > 1:
         bad = bool(fabric.all_reduce(torch.tensor(float(bad)), reduce_op="sum") > 0)
@@ -283,6 +285,8 @@ def _check_finite(fabric, task: Task, loss: torch.Tensor, state, epoch: int, i: 
 def _check_losses(task: Task, row: dict[str, float], state) -> None:
     """An epoch whose weights give a NaN or infinite validation loss diverged at its last
     steps: stop before it is saved (every process computes the same summed row)."""
+    if not task.stop_on_divergence:
+        return
     for key, value in row.items():
         if key.endswith("loss") and not math.isfinite(value):
             where = f"on the {key.split('/')[0]} images after epoch {int(row['epoch'])}"

@@ -87,6 +87,9 @@ class Task:
     # whether the task's image batches come channels-last when ctx.channels_last asks for it
     # (the engine then converts the model too: measured faster for convolutions on the CPU)
     channels_last = False
+    # a NaN or infinite loss stops the run (DivergedError); a study that measures divergence
+    # itself (the init study: some schemes are meant to blow up) turns this off
+    stop_on_divergence = True
 
     def setup(self, ctx: Context) -> None:
         """Read the data and check the options; runs in every process after the launch."""

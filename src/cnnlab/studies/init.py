@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from rich.console import Console
 from torch import nn
 
+from cnnlab.core.io import safe_name
 from cnnlab.data import ImageData, load_dataset
 from cnnlab.engine.loop import fit
 from cnnlab.models import create_model
@@ -186,6 +187,7 @@ class _StudyRun(ClassifyTask):
     scores the validation split once at the end and draws its own figures."""
 
     keep = "last"
+    stop_on_divergence = False  # a scheme that blows up is a result here, not an error
 
     def build_model(self) -> nn.Module:
         model = super().build_model()
@@ -217,7 +219,8 @@ def _train_one(
         data=data.origin or data.name, model=model_name, epochs=cfg.epochs,
         batch_size=cfg.batch_size, lr=cfg.lr, optimizer="adamw", weight_decay=0.0,
         schedule="constant", label_smoothing=0.0, augment="none", seed=seed, init=scheme,
-        precision="32", progress=False, runs_dir=runs_dir, name=f"{model_name}-{scheme}-{seed}",
+        precision="32", progress=False, runs_dir=runs_dir,
+        name=safe_name(f"{model_name}-{scheme}-{seed}"),
     )  # fmt: skip
     per_epoch = len(data.train_y) // cfg.batch_size if len(data.train_y) > cfg.batch_size else 1
     every = max(1, min(cfg.log_every, cfg.epochs * per_epoch // 10))  # >= 10 points a curve

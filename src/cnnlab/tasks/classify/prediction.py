@@ -11,7 +11,7 @@ import torch
 from cnnlab.core.errors import DataError
 from cnnlab.core.io import find_run
 from cnnlab.data.loader import normalize
-from cnnlab.data.sources import to_array
+from cnnlab.data.sources import open_image, to_array
 from cnnlab.engine.runs import ModelMeta, load_model
 from cnnlab.models import Classifier
 
@@ -82,14 +82,8 @@ def read_input(path: Path, meta: ModelMeta) -> tuple[np.ndarray, tuple[int, int]
         raise DataError(f"{path} does not exist; give an image file (PNG/JPEG) or a .npy array")
     if path.suffix.lower() == ".npy":
         return _from_array(np.load(path, allow_pickle=False), meta, str(path)), None
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            im.load()
-            return to_array(im, meta.in_channels, tuple(meta.input_size)), (im.height, im.width)
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
-        raise DataError(f"cannot read image {path}: {exc}; give a valid PNG or JPEG") from None
+    im = open_image(path, fix="give an image file (PNG/JPEG) or a .npy array")
+    return to_array(im, meta.in_channels, tuple(meta.input_size)), (im.height, im.width)
 
 
 def _from_array(arr: np.ndarray, meta: ModelMeta, name: str) -> np.ndarray:

@@ -134,16 +134,10 @@ def free_path(path: Path) -> Path:
 def _read_image(path: Path, meta: ModelMeta) -> np.ndarray:
     """Any colour mode converted to the model's channels, at the file's own size.
     Shapes: -> (C, H, W) uint8."""
-    from PIL import Image, UnidentifiedImageError
+    from cnnlab.data.sources import open_image, to_array
 
-    from cnnlab.data.sources import to_array
-
-    try:
-        with Image.open(path) as im:
-            im.load()
-            return to_array(im, meta.in_channels, (im.height, im.width))
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
-        raise DataError(f"cannot read image {path}: {exc}; give a valid PNG or JPEG") from None
+    im = open_image(path)
+    return to_array(im, meta.in_channels, (im.height, im.width))
 
 
 def _read_volume(path: Path, meta: ModelMeta) -> tuple[np.ndarray, np.ndarray]:
