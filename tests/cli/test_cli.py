@@ -274,6 +274,20 @@ def case_transfer_run_name_is_a_path(tmp: Path, run: Path):
     return argv, tmp, ["--name must be one folder name", "got '../x'"]
 
 
+def case_config_with_unknown_key(tmp: Path, run: Path):
+    cfg = tmp / "c.yaml"
+    cfg.write_text("epochs: 1\n'lr_max': {}\n")  # a key (with {}) the parser lets through
+    argv = ["train", "--config", str(cfg), "--runs_dir", str(tmp / "runs")]
+    return argv, tmp / "runs", ["c.yaml has option(s) that cnnlab train does not know: lr_max"]
+
+
+def case_config_with_misspelt_key(tmp: Path, run: Path):
+    cfg = tmp / "c.yaml"
+    cfg.write_text("epoch: 3\n")
+    argv = ["train", "--config", str(cfg), "--runs_dir", str(tmp / "runs")]
+    return argv, tmp / "runs", ["cnnlab train has no option epoch (did you mean 'epochs'?)"]
+
+
 def case_misspelt_subcommand(tmp: Path, run: Path):
     argv = ["study", "autoencoder", "denoise"]
     return argv, tmp, ["cnnlab study autoencoder has no 'denoise' (did you mean 'denoising'?)"]
@@ -290,6 +304,7 @@ CASES = [
     case_missing_positionals, case_choice_near_miss, case_optional_number,
     case_misspelt_subcommand, case_swapped_predict_arguments, case_misspelt_dataset,
     case_misspelt_strategy, case_run_name_is_a_path, case_transfer_run_name_is_a_path,
+    case_config_with_unknown_key, case_config_with_misspelt_key,
 ]  # fmt: skip
 
 

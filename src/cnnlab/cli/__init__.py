@@ -143,6 +143,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(parse_error(str(exc), parser, args))
     except SystemExit as exc:  # --help, --print_config
         return int(exc.code or 0)
+    if "--config" in args:
+        from cnnlab.cli.messages import config_keys_error
+
+        problem = config_keys_error(parser, args)
+        if problem:
+            return fail(problem)
     from cnnlab.cli import common
 
     command = ns.command

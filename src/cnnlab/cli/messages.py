@@ -67,6 +67,12 @@ def parse_error(message: str, parser: Any, args: list[str]) -> str:
         names = [flag(n.strip()) for n in m.group(1).split(",")]
         verb = "is" if len(names) == 1 else "are"
         return f"{' and '.join(names)} {verb} required; {see}"
+    m = re.match(r"Subcommand '[\w-]+' does not accept option '([\w.-]+)'", text)
+    if m:  # a key of a --config file
+        key = m.group(1)
+        known = [o.removeprefix("--") for o in options_of(deepest)]
+        return (f"cnnlab {' '.join(path)} has no option {key}{did_you_mean(key, known)} (in the "
+                f"--config file); {see}")  # fmt: skip
     m = re.match(r"unrecognized arguments: (.*)", text)
     if m:
         first = m.group(1).split()[0]
@@ -84,3 +90,30 @@ def parse_error(message: str, parser: Any, args: list[str]) -> str:
     if m:
         return f"cnnlab {' '.join(path)} needs one of: {m.group(2).replace(',', ', ')}; {see}"
     return f"{text}; {see}"
+
+
+def config_keys_error(parser: Any, args: list[str]) -> str | None:
+    """The error for a --config file with keys the command does not have (the parser lets
+    some through, e.g. `0: {}`), or None. Read with yaml.safe_load, as the parser does."""
+    import yaml
+
+    path, deepest = None, command_path(parser, args)[1]
+    for i, arg in enumerate(args[:-1]):
+        if arg == "--config":
+            path = args[i + 1]
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = yaml.safe_load(f)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None  # the parser has said what is wrong with the file already
+    known = {o.removeprefix("--") for o in options_of(deepest)}
+    extra = [str(k) for k in (doc or {}) if str(k) not in known] if isinstance(doc, dict) else []
+    if not isinstance(doc, dict | type(None)):
+        return f"{path} must hold option: value lines, not a {type(doc).__name__}"
+    if extra:
+        hint = did_you_mean(extra[0], known)
+        return (f"{path} has option(s) that cnnlab {' '.join(command_path(parser, args)[0])} "
+                f"does not know: {', '.join(extra)}{hint}")  # fmt: skip
+    return None

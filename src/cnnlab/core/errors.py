@@ -29,3 +29,10 @@ class DivergedError(CnnlabError):
     since the input was fine and the settings were not)."""
 
     exit_code = 1
+
+
+def first_line(exc: BaseException, limit: int = 120) -> str:
+    """The first line of an exception's message for a one-line error (its type's name when
+    the message is empty, as a bare EOFError's is)."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:limit]

@@ -24,7 +24,7 @@ from rich.console import Console
 from torch import nn
 
 from cnnlab.core.config import make_config
-from cnnlab.core.errors import ConfigError, DivergedError, RunError
+from cnnlab.core.errors import ConfigError, DivergedError, RunError, first_line
 from cnnlab.core.io import find_run
 from cnnlab.engine import runs
 from cnnlab.engine.allocator import keep_freed_memory
@@ -364,7 +364,7 @@ def _restore(folder: Path, model: nn.Module, opt, state: dict[str, Any]) -> None
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["optimizer"])
     except (RuntimeError, ValueError, KeyError) as exc:
-        msg = str(exc).strip().splitlines()[0][:120]
+        msg = first_line(exc)
         raise RunError(f"{folder}/state.pt does not fit this model ({msg})") from None
     torch.set_rng_state(saved["rng"])
     state.update({k: saved[k] for k in state if k in saved})

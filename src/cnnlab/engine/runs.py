@@ -14,7 +14,7 @@ import yaml
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
-from cnnlab.core.errors import RunError
+from cnnlab.core.errors import RunError, first_line
 from cnnlab.core.io import (
     atomic_torch_save,
     atomic_write,
@@ -96,7 +96,7 @@ def load_model(folder: Path) -> tuple[Classifier, ModelMeta]:  # or the task's m
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0]
+        first = first_line(exc, 300)
         raise RunError(
             f"{weights} does not fit model {meta.model!r} ({first}); the weights come from "
             "another model, re-train the run"
@@ -111,7 +111,7 @@ def load_state(folder: Path) -> dict[str, Any]:
     try:
         return torch.load(path, weights_only=True, map_location="cpu")
     except Exception as exc:  # torch raises many kinds for a damaged file
-        msg = str(exc).strip().splitlines()[0][:120]
+        msg = first_line(exc)
         raise RunError(
             f"{path} is corrupt ({msg}); resume is impossible, start a new run"
         ) from None

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.nn.modules.conv import _ConvNd
 
-from cnnlab.core.errors import ModelError
+from cnnlab.core.errors import ModelError, first_line
 
 WHOLE = "whole"  # the state of a unit that sees the entire input
 _POINTWISE_MODULES = {
@@ -144,9 +144,9 @@ def summarize(model: nn.Module, input_shape: tuple[int, ...] = (1, 28, 28)) -> M
         with torch.no_grad():
             model(x)
     except RuntimeError as exc:
-        first_line = str(exc).strip().splitlines()[0][:200]
+        reason = first_line(exc, 200)
         raise ModelError(
-            f"the model cannot run on a {'x'.join(map(str, input_shape))} input ({first_line}); "
+            f"the model cannot run on a {'x'.join(map(str, input_shape))} input ({reason}); "
             "check the input shape"
         ) from None
     finally:

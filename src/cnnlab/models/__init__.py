@@ -7,7 +7,7 @@ from typing import Any
 
 from torch import nn
 
-from cnnlab.core.errors import ModelError
+from cnnlab.core.errors import ModelError, first_line
 from cnnlab.models.base import Classifier
 from cnnlab.models.registry import (
     ALL_MODELS,
@@ -47,7 +47,7 @@ def build_for_input(
         with torch.no_grad():
             model.eval()(torch.zeros(2, *input_shape))
     except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0]
+        first = first_line(exc, 300)
         raise ModelError(
             f"model {name!r} does not fit {shape} {kind} ({first}); choose another "
             "model or --image_size"

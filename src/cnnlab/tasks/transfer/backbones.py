@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from cnnlab.core.errors import ModelError, RunError
+from cnnlab.core.errors import ModelError, RunError, first_line
 from cnnlab.models import Classifier
 from cnnlab.models.torchvision_zoo import TorchvisionClassifier
 from cnnlab.models.transferred import adapt, block_list
@@ -132,7 +132,7 @@ def _pretrained(tvm, name: str, default) -> nn.Module:  # noqa: ANN001 (torchvis
     try:
         return tvm.get_model(name, weights=default)  # reads the cache, downloads otherwise
     except Exception as exc:  # network or file failures come in many kinds
-        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise ModelError(
             f"could not get weights for torchvision:{name} ({first}); download {default.url} "
             "and pass it as weights=FILE, or use weights='random'"
@@ -153,7 +153,7 @@ def _load_weights_file(net: nn.Module, path: Path, name: str) -> None:
             state = state["state_dict"]
         net.load_state_dict(state)
     except Exception as exc:  # corrupt file, wrong architecture: one line either way
-        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise ModelError(f"weights file {path} does not fit torchvision:{name} ({first})") from None
 
 
