@@ -135,3 +135,45 @@ def test_option_values_that_cannot_work(scratch, option, value, no_training):
         text = one_line_error(["train", option, value, "--runs_dir", Path(tmp) / "runs"], scratch)
         assert option in text, text  # the message names the option as typed
         assert not (Path(tmp) / "runs").exists()
+
+
+def test_paths_with_spaces_and_non_ascii_letters_work_everywhere(trained_run, tmp_path):
+    """Run folders and images whose paths hold spaces and non-ASCII letters, through every
+    command that takes a run or an image."""
+    run = Path(shutil.copytree(trained_run, tmp_path / "mes runs" / "série 1"))
+    img = save_png(tmp_path / "mes runs" / "chaussure d'été.png", np.zeros((20, 16, 3), np.uint8))
+    out = tmp_path / "sortie à part"
+    for argv in (["predict", run, img], ["report", run], ["show", "kernels", run, "--out", out],
+                 ["show", "features", run, img, "--out", out / "f"], ["summary", run],
+                 ["show", "filters", img, "--out", out / "filtres"]):  # fmt: skip
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            rc = main([str(a) for a in argv])
+        assert rc == 0, (argv, err.getvalue())
+    assert (run / "report.html").is_file() and any(out.rglob("*.png"))
+
+
+@SETTINGS
+@given(data=st.binary(max_size=300))
+def test_random_bytes_as_a_segmentation_mask(tmp_path_factory, data):
+    root = tmp_path_factory.mktemp("seg")
+    for name in ("a", "b", "c", "d"):
+        save_png(root / "images" / f"{name}.png", np.zeros((16, 16), np.uint8))
+        save_png(root / "masks" / f"{name}.png", np.zeros((16, 16), np.uint8))
+    (root / "masks" / "c.png").write_bytes(data)
+    text = one_line_error(["segment", "--data", root, "--epochs", "1", "--runs_dir",
+                           root / "runs"], root)  # fmt: skip
+    assert "c.png" in text and not (root / "runs").exists()
+
+
+@SETTINGS
+@given(doc=JSON)
+def test_random_json_as_a_transfer_backbone(scratch, doc):
+    import json
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run = Path(shutil.copytree(scratch / "run", Path(tmp) / "run"))
+        (run / "model.json").write_text(json.dumps(doc))
+        one_line_error(["transfer", "--from", run, "--data", "glyphs", "--runs_dir",
+                        Path(tmp) / "runs"], run)  # fmt: skip
+        assert not (Path(tmp) / "runs").exists()
