@@ -97,7 +97,7 @@ def test_random_bytes_as_weights_or_state(scratch, data):
 
 @SETTINGS
 @given(doc=JSON)
-def test_random_json_as_model_json(scratch, doc):
+def test_random_json_as_model_json_for_report_predict_and_transfer(scratch, doc):
     import json
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,6 +105,10 @@ def test_random_json_as_model_json(scratch, doc):
         (run / "model.json").write_text(json.dumps(doc))
         one_line_error(["report", run], run)
         one_line_error(["predict", run, scratch / "ok.png"], run)
+        one_line_error(
+            ["transfer", "--from", run, "--data", "glyphs", "--runs_dir", Path(tmp) / "runs"], run
+        )  # fmt: skip
+        assert not (Path(tmp) / "runs").exists()
 
 
 OPTIONS = {"epochs", "lr", "model", "data", "batch_size", "seed", "augment", "name"}
@@ -164,16 +168,3 @@ def test_random_bytes_as_a_segmentation_mask(tmp_path_factory, data):
     text = one_line_error(["segment", "--data", root, "--epochs", "1", "--runs_dir",
                            root / "runs"], root)  # fmt: skip
     assert "c.png" in text and not (root / "runs").exists()
-
-
-@SETTINGS
-@given(doc=JSON)
-def test_random_json_as_a_transfer_backbone(scratch, doc):
-    import json
-
-    with tempfile.TemporaryDirectory() as tmp:
-        run = Path(shutil.copytree(scratch / "run", Path(tmp) / "run"))
-        (run / "model.json").write_text(json.dumps(doc))
-        one_line_error(["transfer", "--from", run, "--data", "glyphs", "--runs_dir",
-                        Path(tmp) / "runs"], run)  # fmt: skip
-        assert not (Path(tmp) / "runs").exists()
