@@ -11,7 +11,6 @@ the task to test and report. What a batch is, the loss and the metrics are the t
 from __future__ import annotations
 
 import logging
-import math
 import os
 import shutil
 import time
@@ -24,11 +23,12 @@ from rich.console import Console
 from torch import nn
 
 from cnnlab.core.config import make_config
-from cnnlab.core.errors import ConfigError, DivergedError, RunError, first_line
+from cnnlab.core.errors import ConfigError, RunError, first_line
 from cnnlab.core.io import find_run
 from cnnlab.engine import runs
 from cnnlab.engine.allocator import keep_freed_memory
 from cnnlab.engine.config import LoopConfig
+from cnnlab.engine.divergence import check_epoch, check_step
 from cnnlab.engine.optim import make_optimizer
 from cnnlab.engine.progress import epoch_progress
 from cnnlab.engine.schedule import one_cycle_lr, one_cycle_lr_at_step, resolve_precision
@@ -179,7 +179,7 @@ def fit(
                 if row is None:
                     break
                 row.update(_validate(fabric, task, model))
-                _check_losses(task, row, state)
+                check_epoch(task, row, state)
                 row["time"] = round(time.perf_counter() - clock, 3)
                 row["img_per_s"] = speed
                 state["history"].append(row)
@@ -247,7 +247,7 @@ def _train_epoch(fabric, task, model, opt, cfg, state, epoch, n_batches, clock, 
         for g in opt.param_groups:
             g["lr"] = lr * g.get("lr_scale", 1.0)
         loss, stats = task.step(model, _to_device(fabric, batch), "train")
-        _check_finite(fabric, task, loss, state, epoch, i, lr)
+        check_step(fabric, task, loss, state, epoch, i, lr)
         opt.zero_grad(set_to_none=True)
         fabric.backward(loss)
         opt.step()
@@ -267,41 +267,6 @@ def _train_epoch(fabric, task, model, opt, cfg, state, epoch, n_batches, clock, 
     row.update(task.summarize("train", _all_sum(fabric, sums)))
     row["lr"] = lr
     return row, stopped, speed
-
-
-def _check_finite(fabric, task: Task, loss: torch.Tensor, state, epoch: int, i: int, lr: float):
-    """Stop at the first step whose loss is NaN or infinite, before it reaches the weights,
-    with what to try. Every process agrees first (one stops, all stop: no DDP hang)."""
-    if not task.stop_on_divergence:
-        return
-    bad = not bool(torch.isfinite(loss.detach()))
-    if fabric.world_size > 1:
-        bad = bool(fabric.all_reduce(torch.tensor(float(bad)), reduce_op="sum") > 0)
-    if bad:
-        where = f"at epoch {epoch + 1}, step {i + 1} (lr {lr:.3g})"
-        raise DivergedError(_diverged(task, state, float(loss.detach()), where))
-
-
-def _check_losses(task: Task, row: dict[str, float], state) -> None:
-    """An epoch whose weights give a NaN or infinite validation loss diverged at its last
-    steps: stop before it is saved (every process computes the same summed row)."""
-    if not task.stop_on_divergence:
-        return
-    for key, value in row.items():
-        if key.endswith("loss") and not math.isfinite(value):
-            where = f"on the {key.split('/')[0]} images after epoch {int(row['epoch'])}"
-            raise DivergedError(_diverged(task, state, value, where))
-
-
-def _diverged(task: Task, state, value: float, where: str) -> str:
-    init = getattr(task.cfg, "init", "default")
-    hint = f" or the --init {init} scheme" if init not in ("default", "", None) else ""
-    kept = (f"the run keeps epoch {state['epoch']} (--resume would diverge again with the same "
-            "settings)" if state["epoch"] else "nothing was saved")  # fmt: skip
-    return (
-        f"training diverged: the loss became {value} {where}; the learning rate is likely "
-        f"too high{hint}: try --lr {getattr(task.cfg, 'lr', 0.0) / 10:.3g}; {kept}"
-    )
 
 
 @torch.no_grad()

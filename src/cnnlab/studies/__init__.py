@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from cnnlab.core.registry import Registry
-from cnnlab.studies.configs import (
+from cnnlab.studies.ae_configs import (
     CheckerboardStudyConfig,
     CompressionStudyConfig,
     DenoisingStudyConfig,
     FeaturesStudyConfig,
-    InitStudyConfig,
-    TransferStudyConfig,
 )
+from cnnlab.studies.configs import InitStudyConfig, TransferStudyConfig
 
 
 @dataclass(frozen=True)

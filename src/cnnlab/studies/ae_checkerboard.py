@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from cnnlab.data import ImageData
+from cnnlab.studies.ae_configs import DECODERS, CheckerboardStudyConfig
 from cnnlab.studies.autoencoder import (
     code_roundtrip,
     initial_model,
@@ -29,7 +30,6 @@ from cnnlab.studies.autoencoder import (
     trim,
     uint8_list,
 )
-from cnnlab.studies.configs import DECODERS, CheckerboardStudyConfig
 from cnnlab.tasks.autoencode.metrics import to_unit
 
 STRIP = 6  # example images kept for the figure

@@ -15,6 +15,7 @@ from torch import nn
 from cnnlab.data import ImageData
 from cnnlab.data.noise import Noise
 from cnnlab.studies.ae_baselines import gaussian_blur, median_filter
+from cnnlab.studies.ae_configs import DenoisingStudyConfig, parse_numbers
 from cnnlab.studies.autoencoder import (
     QUIET,
     STRIP,
@@ -23,7 +24,6 @@ from cnnlab.studies.autoencoder import (
     trim,
     uint8_list,
 )
-from cnnlab.studies.configs import DenoisingStudyConfig, parse_numbers
 from cnnlab.tasks.autoencode.metrics import psnr, to_unit
 
 # ---- denoising -----------------------------------------------------------------------------

@@ -19,13 +19,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnlab.data import ImageData
+from cnnlab.studies.ae_configs import FeaturesStudyConfig
 from cnnlab.studies.autoencoder import (
     initial_model,
     study_data,
     train_ae,
     trim,
 )
-from cnnlab.studies.configs import FeaturesStudyConfig
 from cnnlab.tasks.autoencode.metrics import to_unit
 
 LBFGS_STEPS = 100

@@ -27,7 +27,7 @@ from cnnlab.studies.ae_baselines import (
     latent_bytes,
     quantize_latent,
 )
-from cnnlab.studies.configs import CompressionStudyConfig
+from cnnlab.studies.ae_configs import CompressionStudyConfig
 from cnnlab.tasks.autoencode.metrics import psnr, ssim, to_unit
 
 STRIP = 8  # images in each example strip
