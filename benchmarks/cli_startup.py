@@ -30,6 +30,7 @@ CASES = [
     ("cnnlab predict no-such-run x.png", ["predict", "no-such-run", "x.png"]),
     ("cnnlab study init --bogus 1 (unknown option)", ["study", "init", "--bogus", "1"]),
     ("cnnlab models", ["models"]),
+    ("cnnlab datasets", ["datasets"]),
 ]
 FLOOR = [("python -c pass", "pass"), ("python -c 'import torch'", "import torch")]
 

@@ -115,6 +115,24 @@ def save_png(path: Path, array: np.ndarray, mode: str | None = None) -> Path:
     return path
 
 
+def cli(capsys: pytest.CaptureFixture, *argv: str | Path) -> tuple[int, str, str]:
+    """Run the command line in-process: (exit code, stdout, stderr)."""
+    from cnnlab.cli import main
+
+    rc = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def one_line_error(rc: int, err: str, *fragments: str) -> None:
+    """What every bad input must give: exit code 2, one stderr line, no traceback."""
+    assert rc == 2 and "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cnnlab: error: "), err
+    for frag in fragments:
+        assert frag in lines[0], (frag, lines[0])
+
+
 # ---- fixtures ------------------------------------------------------------------------------
 
 

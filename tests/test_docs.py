@@ -167,7 +167,40 @@ def test_every_python_block_runs(doc, tmp_path, monkeypatch, quiet):
 
 def _generated(text: str) -> str:
     """The sections of a doc that a benchmark script writes (between begin/end markers)."""
-    return "\n".join(re.findall(r"<!-- begin:[\w-]+ -->(.*?)<!-- end:[\w-]+ -->", text, re.S))
+    return "\n".join(m[1] for m in GENERATED.findall(text))
+
+
+GENERATED = re.compile(r"<!-- begin:([\w:-]+) -->(.*?)<!-- end:\1 -->", re.S)
+# a measured figure: a number with a unit of measure, a speed-up (2.8x; not a size, 28 x 28),
+# or mean ± spread
+UNIT = r"(?:\d(?:\.\d+)?\s?(?:%|dB\b|ms\b|s\b|MB\b)|\d\.\d+x\b)"
+MEASURED = re.compile(UNIT + r"|img/s|images/s|\d\s?(?:±|\+-)\s?\d")
+FIGURE = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?\s?(?:%|dB\b|ms\b|s\b|MB\b)|[+-]?\d+\.\d+x\b")
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"(\d)\s+(%|s\b|x\b|dB\b|ms\b|MB\b)", r"\1\2", text)
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_measured_tables_are_generated_or_quote_generated_figures(doc):
+    """A table of measured figures sits in a section a script writes (benchmarks/*.py, e.g.
+    benchmarks/doc_tables.py for the study tables), or quotes only figures that such a section
+    holds (in this doc or docs/benchmarks.md): no figure in a table is typed by hand."""
+    text = doc.read_text()
+    outside = re.sub(r"```.*?```", "", GENERATED.sub("", text), flags=re.S)
+    quoted = _squeeze(_generated(text) + _generated((ROOT / "docs/benchmarks.md").read_text()))
+    typed = []
+    for block in re.findall(r"(?:^\|.*\|\n)+", outside, re.M):
+        for line in block.splitlines():
+            line = re.sub(r"`[^`]*`", "", line)  # options and commands are not measurements
+            if not MEASURED.search(line):
+                continue
+            figures = [_squeeze(f.replace(" ", "")) for f in FIGURE.findall(line)]
+            typed += [f"{f} in {line[:60]!r}" for f in figures if f.lstrip("+") not in quoted]
+            if not figures:
+                typed.append(f"a measured row: {line[:80]!r}")
+    assert not typed, f"{doc.name}: figures typed by hand in tables: {typed}"
 
 
 def test_the_readme_figures_are_the_benchmarks_own():

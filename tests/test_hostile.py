@@ -73,15 +73,18 @@ def no_training(monkeypatch):
 
 @SETTINGS
 @given(data=st.binary(max_size=600))
-def test_random_bytes_as_an_image(scratch, data):
-    bad = scratch / "bad.png"
+def test_random_bytes_as_an_image_or_an_onnx_model(scratch, data):
+    bad, model = scratch / "bad.png", scratch / "model.onnx"
     bad.write_bytes(data)
+    model.write_bytes(data)
     try:
         one_line_error(["predict", scratch / "run", bad], scratch / "run")
         one_line_error(["show", "filters", bad, "--out", scratch / "show-out"], scratch / "run")
         assert not (scratch / "show-out").exists()
+        assert str(model) in one_line_error(["predict", model, scratch / "ok.png"], scratch / "run")
     finally:
         bad.unlink()
+        model.unlink()
 
 
 @SETTINGS
@@ -168,3 +171,20 @@ def test_random_bytes_as_a_segmentation_mask(tmp_path_factory, data):
     text = one_line_error(["segment", "--data", root, "--epochs", "1", "--runs_dir",
                            root / "runs"], root)  # fmt: skip
     assert "c.png" in text and not (root / "runs").exists()
+
+
+@SETTINGS
+@given(data=st.binary(max_size=400), which=st.sampled_from(["images", "labels"]))
+def test_random_bytes_as_a_nifti_volume(tmp_path_factory, data, which):
+    import nibabel as nib
+
+    root = tmp_path_factory.mktemp("nifti")
+    for name in ("a", "b", "c", "d"):
+        for sub in ("images", "labels"):
+            vol = np.zeros((8, 8, 8), np.uint8)
+            (root / sub).mkdir(exist_ok=True)
+            nib.save(nib.Nifti1Image(vol, np.eye(4)), str(root / sub / f"{name}.nii.gz"))
+    (root / which / "c.nii.gz").write_bytes(data)
+    text = one_line_error(["segment", "--data", root, "--dims", "3", "--epochs", "1",
+                           "--runs_dir", root / "runs"], root)  # fmt: skip
+    assert "c.nii.gz" in text and not (root / "runs").exists()

@@ -14,19 +14,12 @@ import numpy as np
 import pytest
 import yaml
 
-from cnnlab.cli import main
 from cnnlab.data.datasets import DATASETS
 from cnnlab.models import MODELS, list_models
 from cnnlab.tasks import TASKS
-from conftest import save_png, write_image_folder
+from conftest import cli, one_line_error, save_png, write_image_folder
 
 CNNLAB = Path(sys.executable).with_name("cnnlab")  # the installed console script
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    rc = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return rc, out.out, out.err
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
@@ -34,16 +27,6 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
         return {}
     return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
             for p in folder.rglob("*")}  # fmt: skip
-
-
-def assert_one_line_error(rc: int, err: str, *fragments: str) -> None:
-    assert rc == 2
-    assert "Traceback" not in err
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("cnnlab: error: ")
-    for frag in fragments:
-        assert frag in lines[0], (frag, lines[0])
 
 
 # ---- bad input -----------------------------------------------------------------------------
@@ -314,7 +297,7 @@ def test_bad_input_is_one_line_exit_2(case: Case, tmp_path: Path, trained_run: P
     argv, watched, fragments = case(tmp_path, run)
     before = snapshot(watched)
     rc, out, err = cli(capsys, *argv)
-    assert_one_line_error(rc, err, *fragments)
+    one_line_error(rc, err, *fragments)
     assert snapshot(watched) == before, "the command changed or left files behind"
     assert not list(tmp_path.rglob("*.tmp"))
 
@@ -329,7 +312,7 @@ def test_bad_input_in_a_fresh_process_has_no_traceback(tmp_path: Path):
         [str(CNNLAB), *_train(folder, tmp_path / "runs")],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
-    assert_one_line_error(proc.returncode, proc.stderr, f"cannot read image {bad}")
+    one_line_error(proc.returncode, proc.stderr, f"cannot read image {bad}")
     assert proc.stderr.startswith("cnnlab: error: cannot read image")
     assert not (tmp_path / "runs").exists()
 
@@ -351,14 +334,14 @@ def test_a_diverged_training_is_one_line_exit_1_and_leaves_no_broken_run(
 
 def test_unknown_command_and_no_command(capsys):
     rc, _, err = cli(capsys, "bogus")
-    assert_one_line_error(rc, err, "unknown command 'bogus'; see cnnlab --help")
+    one_line_error(rc, err, "unknown command 'bogus'; see cnnlab --help")
     rc, out, err = cli(capsys)  # no command: the list of commands, as --help shows it
     assert rc == 0 and not err
     assert out == cli(capsys, "--help")[1]
     for command in ("train", "segment", "autoencode", "transfer", "study", "predict"):
         assert f"\n  {command} " in out
     rc, _, err = cli(capsys, "train", "--no_such_option", "1")
-    assert_one_line_error(rc, err, "unknown option --no_such_option; see cnnlab train --help")
+    one_line_error(rc, err, "unknown option --no_such_option; see cnnlab train --help")
 
 
 def test_version(capsys):
@@ -471,7 +454,7 @@ def test_last_names_the_newest_run_and_a_finished_resume_says_so(
     rc, out, err = cli(capsys, "report", "last:a")
     assert rc == 0 and "runs/a/report.html" in out
     rc, _, err = cli(capsys, "predict", "last:zz", "x.png")
-    assert_one_line_error(rc, err, "last:zz: no run in runs/ starts with 'zz'; the runs are: a, b")
+    one_line_error(rc, err, "last:zz: no run in runs/ starts with 'zz'; the runs are: a, b")
 
 
 def test_rerun_from_a_saved_config(trained_run: Path, tmp_path: Path, capsys):

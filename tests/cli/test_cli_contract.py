@@ -65,7 +65,8 @@ def test_every_option_of_every_command_has_a_help_text():
     "args",
     [["--help"], ["--version"], ["trian"], ["train", "--epochs", "0"], ["train", "--help"],
      ["transfer", "--from", "x"], ["predict"], ["predict", "no-such-run", "x.png"],
-     ["study", "init", "--bogus", "1"], ["study", "autoencoder", "denoising", "--help"]],
+     ["study", "init", "--bogus", "1"], ["study", "autoencoder", "denoising", "--help"],
+     ["datasets"], ["datasets", "--examples"]],
 )  # fmt: skip
 def test_help_and_bad_options_answer_without_importing_torch(args):
     code = (

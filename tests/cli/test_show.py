@@ -12,7 +12,6 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from PIL import Image
 
-from cnnlab.cli import main
 from cnnlab.core.errors import ConfigError, DataError, ModelError
 from cnnlab.data.sources import read_image
 from cnnlab.engine.runs import ModelMeta, load_model, save_model
@@ -32,21 +31,7 @@ from cnnlab.tasks.classify.inside import conv_taps, feature_maps, first_conv
 from cnnlab.tasks.classify.report import run_report
 from cnnlab.viz.filters import plot_filters
 from cnnlab.viz.inside import EXAMPLE, plot_feature_maps, plot_feature_overview, plot_kernels
-from conftest import save_png
-
-
-def cli(capsys, *argv: str | Path) -> tuple[int, str, str]:
-    rc = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return rc, out.out, out.err
-
-
-def one_line_error(rc: int, err: str, *fragments: str) -> None:
-    assert rc == 2 and "Traceback" not in err
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cnnlab: error: "), err
-    for frag in fragments:
-        assert frag in lines[0], (frag, lines[0])
+from conftest import cli, one_line_error, save_png
 
 
 def loop_correlate(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:

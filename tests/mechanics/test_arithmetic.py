@@ -12,7 +12,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlab.cli import main
 from cnnlab.core.errors import ModelError
 from cnnlab.engine.runs import ModelMeta, save_model
 from cnnlab.mechanics import (
@@ -23,20 +22,7 @@ from cnnlab.mechanics import (
     summarize,
 )
 from cnnlab.models import MODELS, count_parameters, create_model
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    rc = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return rc, out.out, out.err
-
-
-def one_line_error(rc: int, err: str, *fragments: str) -> None:
-    assert rc == 2
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cnnlab: error: "), err
-    for frag in fragments:
-        assert frag in lines[0], (frag, lines[0])
+from conftest import cli, one_line_error
 
 
 def rows_by_name(model: nn.Module, shape: tuple[int, ...]) -> dict:

@@ -16,7 +16,6 @@ from PIL import Image
 
 import cnnlab
 import cnnlab.data.datasets as datasets_mod
-from cnnlab.cli import main
 from cnnlab.studies import ae_denoising
 from cnnlab.studies import ae_reports as viz
 from cnnlab.studies import autoencoder as study
@@ -39,6 +38,7 @@ from cnnlab.studies.autoencoder import (
     run_compression,
 )
 from cnnlab.tasks.autoencode.metrics import to_unit
+from conftest import cli
 
 TINY = dict(epochs=1, train_limit=300, test_images=60, batch_size=32)
 
@@ -56,12 +56,6 @@ def compression(tmp_path_factory, tiny) -> tuple[CompressionStudyResult, Path]:
     out = tmp_path_factory.mktemp("compression")
     cfg = CompressionStudyConfig(conv_latents="4", linear_latents="16", out=str(out), **TINY)
     return run_compression(cfg, data=tiny), out
-
-
-def cli(capsys, *argv) -> tuple[int, str, str]:
-    rc = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return rc, out.out, out.err
 
 
 # ---- compression ---------------------------------------------------------------------------

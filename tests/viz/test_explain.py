@@ -12,9 +12,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from cnnlab.cli import main
 from cnnlab.viz.animate import render_frames, sheet_indices
 from cnnlab.viz.explain import PLANE_NAMES, Explanation, explain_conv, explain_pool
+from conftest import cli, one_line_error
 
 # (input_size, kernel, stride, padding, channels, dilation)
 CONV_CASES = [
@@ -180,12 +180,6 @@ def test_frames_are_drawn_the_same_size_and_differ() -> None:
 # ---- the command line ----------------------------------------------------------------------
 
 
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    rc = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return rc, out.out, out.err
-
-
 @pytest.mark.parametrize(
     "argv,name,n_frames",
     [
@@ -209,14 +203,6 @@ def test_cli_writes_gif_and_sheet(capsys, tmp_path: Path, argv: list[str], name:
         assert im.format == "PNG" and im.width > 300
 
 
-def assert_one_line_error(rc: int, err: str, *fragments: str) -> None:
-    assert rc == 2
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cnnlab: error: "), err
-    for frag in fragments:
-        assert frag in lines[0], (frag, lines[0])
-
-
 @pytest.mark.parametrize(
     "argv,fragments",
     [
@@ -236,11 +222,11 @@ def assert_one_line_error(rc: int, err: str, *fragments: str) -> None:
 def test_cli_bad_input_is_one_line(capsys, tmp_path: Path, argv: list[str],
                                    fragments: list[str]) -> None:  # fmt: skip
     rc, _, err = cli(capsys, "explain", *argv, "--out", tmp_path / "ex")
-    assert_one_line_error(rc, err, *fragments)
+    one_line_error(rc, err, *fragments)
     assert not (tmp_path / "ex").exists()  # nothing written
 
 
 def test_cli_out_is_a_file(capsys, tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
     rc, _, err = cli(capsys, "explain", "conv", "--out", tmp_path / "f")
-    assert_one_line_error(rc, err, "is a file; give a folder")
+    one_line_error(rc, err, "is a file; give a folder")

@@ -29,6 +29,7 @@ COMMANDS |= {
     "inits": ("info", "list weight-initialization schemes"),
     "predict": ("runs", "classify images with a trained run"),
     "report": ("runs", "write runs/<name>/report.html"),
+    "export": ("export", "export a run as ONNX, checked with onnxruntime"),
     "compare": ("compare", "compare models (mlp-vs-cnn)"),
     "demo": ("compare", "MLP vs CNN on Fashion-MNIST with a report (~2 min)"),
     "study": ("study", "run a study (init, transfer, autoencoder)"),
@@ -63,6 +64,8 @@ def group_module(group: str) -> Any:
         from cnnlab.cli import transfer as module
     elif group == "autoencode":
         from cnnlab.cli import autoencode as module
+    elif group == "export":
+        from cnnlab.cli import export as module
     else:
         raise KeyError(group)
     return module

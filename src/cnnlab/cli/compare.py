@@ -50,6 +50,7 @@ def run_demo(ns: Any) -> int:
 def mlp_vs_cnn(cfg: MLPvsCNNConfig) -> int:
     from cnnlab.data import load_dataset
     from cnnlab.studies import mlp_vs_cnn as study
+    from cnnlab.viz.report import Table
     from cnnlab.viz.study_reports import mlp_vs_cnn_report
 
     t0 = time.perf_counter()
@@ -63,5 +64,6 @@ def mlp_vs_cnn(cfg: MLPvsCNNConfig) -> int:
     examples = study.examples(data, cfg).numpy()
     path = mlp_vs_cnn_report(result, examples, out)
     (out / "result.json").write_text(result.to_json())
+    (out / "table.md").write_text(Table(headers, rows).markdown())
     console.print(f"report: {path.resolve()}   ({time.perf_counter() - t0:.0f} s)")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,7 +13,8 @@ from cnnlab.core.io import check_run_folder
 
 def register(sub: Any) -> dict:
     p = parser_for(help="top-k classes of image files (PNG/JPEG, any size and colour mode)")
-    p.add_argument("run", type=str, help="run folder (or last, last:PREFIX: the newest run)")
+    p.add_argument("run", type=str, help="run folder (or last, last:PREFIX: the newest run), or "
+                   "a classifier exported by cnnlab export (MODEL.onnx)")  # fmt: skip
     p.add_argument("files", nargs="*", help="image files (or .npy arrays)")
     p.add_argument("--topk", type=int, default=3, help="how many classes to list per image")
     p.add_argument("--example", action="store_true",
@@ -26,6 +28,12 @@ def register(sub: Any) -> dict:
         "--out", type=str | None, default=None,
         help="segmentation runs: where to write the mask (default FILE-mask.png / .nii.gz)",
     )  # fmt: skip
+    p.add_argument(
+        "--runtime", type=Literal["auto", "onnxruntime", "torch"], default="auto",
+        help="what runs a classifier: onnxruntime on RUN/model.onnx (auto: when onnxruntime is "
+        "installed; the file is exported on first use and again after the weights change), "
+        "or PyTorch",
+    )  # fmt: skip
     sub.add_subcommand("predict", p, help="classify images with a trained run")
     r = parser_for(help="(re)write the HTML report of a run folder")
     r.add_argument("run", type=str, help="run folder (or last, last:PREFIX: the newest run)")
@@ -34,23 +42,79 @@ def register(sub: Any) -> dict:
 
 
 def predict(ns: Any) -> int:
-    files = list(ns.files) + (_examples(Path(ns.run)) if ns.example else [])
+    if ns.topk < 1:
+        raise ConfigError(f"--topk must be >= 1, got {ns.topk}")
+    if ns.run.lower().endswith(".onnx"):  # an exported model: onnxruntime, no torch
+        return _predict_onnx(ns, Path(ns.run), list(ns.files))
+    _check_order(ns.run, list(ns.files))
+    run = check_run_folder(Path(ns.run))  # before torch is imported: a wrong path answers at once
+    files = list(ns.files) + (_examples(run) if ns.example else [])
     if not files:
         raise ConfigError("give image files to predict, or --example for the sample images")
-    _check_order(ns.run, files)
-    check_run_folder(Path(ns.run))  # before torch is imported: a wrong path answers at once
-    task = _task_of(ns.run)
-    for line in task.predict(Path(ns.run), files, topk=ns.topk, out=ns.out, invert=ns.invert):
+    onnx = _onnx_for(run, ns, files)
+    if onnx is not None:
+        return _predict_onnx(ns, onnx, files, examples=False)
+    task = _task_of(run)
+    for line in task.predict(run, files, topk=ns.topk, out=ns.out, invert=ns.invert):
         console.print(line, highlight=False)
     return 0
 
 
-def _examples(run: Path) -> list[str]:
-    """The shipped sample images for the dataset the run was trained on."""
-    from cnnlab.data.examples import EXAMPLES, examples_for
-    from cnnlab.engine.runs import read_config
+def _onnx_for(run: Path, ns: Any, files: list[str]) -> Path | None:
+    """The ONNX file that predicts for classifier run `run`: RUN/model.onnx when it is newer
+    than the weights (no torch is imported then), else exported now; None: use PyTorch."""
+    from cnnlab.export.onnx_predict import fresh_export, has_onnxruntime
 
-    data = str(read_config(run).get("data", ""))
+    if ns.runtime == "torch":
+        return None
+    if not has_onnxruntime():
+        if ns.runtime == "onnxruntime":
+            raise ConfigError("--runtime onnxruntime: onnxruntime is not installed; "
+                              "pip install 'cnnlab[export]'")  # fmt: skip
+        return None
+    found = fresh_export(run)
+    if found is not None:
+        return found
+    from cnnlab.engine.runs import read_meta
+
+    meta = read_meta(run)
+    if meta.task != "classify":
+        if ns.runtime == "onnxruntime":
+            raise ConfigError("--runtime onnxruntime is for classifier runs; this run's predict "
+                              "uses PyTorch (leave --runtime out)")  # fmt: skip
+        return None
+    from cnnlab.export.onnx_export import export_for_predict
+    from cnnlab.tasks.classify.inputs import prepare
+
+    prepare(files, meta, ns.invert)  # a bad input is refused before anything is written
+    path, message = export_for_predict(run)
+    print(message, file=sys.stderr)  # stdout stays one line per input, for scripts
+    return path
+
+
+def _predict_onnx(ns: Any, model: Path, files: list[str], examples: bool = True) -> int:
+    from cnnlab.export.onnx_predict import load_onnx, predict_onnx
+
+    if ns.example and examples:
+        files += _examples(model, load_onnx(model)[1].dataset)
+    if not files:
+        raise ConfigError("give image files to predict, or --example for the sample images")
+    for p in predict_onnx(model, files, topk=ns.topk, invert=ns.invert):
+        console.print(f"{p.source}: " + "  ".join(f"{c} {prob:.1%}" for c, prob in p.top),
+                      highlight=False)  # fmt: skip
+        for note in p.notes:
+            console.print(f"  note: {note}", highlight=False)
+    return 0
+
+
+def _examples(run: Path, data: str | None = None) -> list[str]:
+    """The shipped sample images for the dataset the run (or exported model) was trained on."""
+    from cnnlab.data.examples import EXAMPLES, examples_for
+
+    if data is None:
+        from cnnlab.core.io import read_config
+
+        data = str(read_config(run).get("data", ""))
     found = examples_for(Path(data).name if "/" in data else data)
     if not found:
         have = sorted({e.dataset for e in EXAMPLES})

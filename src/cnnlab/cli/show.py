@@ -120,7 +120,7 @@ def features(ns: Any) -> int:
     from cnnlab.data.loader import normalize
     from cnnlab.engine.runs import load_model
     from cnnlab.tasks.classify import inside as taps_of
-    from cnnlab.tasks.classify.prediction import load_image_file
+    from cnnlab.tasks.classify.inputs import load_image_file
     from cnnlab.viz import inside
     from cnnlab.viz.figures import save_figure
 

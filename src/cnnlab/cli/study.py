@@ -53,7 +53,11 @@ def run_study(ns: Any) -> int:
         console.print(study.legend, highlight=False)
     path = study.report(result, cfg.out)
     (path.parent / "result.json").write_text(json.dumps(result.to_dict(), indent=1))
-    if (path.parent / "table.md").is_file():
-        console.print(f"table: {path.parent / 'table.md'}", highlight=False)
+    md = path.parent / "table.md"
+    if not md.is_file():  # the studies without a Markdown table of their own
+        from cnnlab.viz.report import Table
+
+        md.write_text(Table(headers, body).markdown())
+    console.print(f"table: {md}", highlight=False)
     console.print(f"report: {path.resolve()}   ({time.perf_counter() - t0:.0f} s)")
     return 0

@@ -41,6 +41,17 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         raise
 
 
+def remove_stale_temps(folder: Path) -> int:
+    """Delete the temporary files that a killed atomic_write left in `folder` (hidden
+    `.NAME.XXXX.tmp`); the files they were replacing are whole. Returns how many went."""
+    gone = 0
+    for tmp in Path(folder).glob(".*.tmp"):
+        if tmp.is_file():
+            tmp.unlink(missing_ok=True)
+            gone += 1
+    return gone
+
+
 def atomic_torch_save(obj: Any, path: Path) -> None:
     """torch.save through atomic_write."""
     import torch
@@ -136,6 +147,22 @@ def check_run_folder(folder: Path) -> Path:
             "`cnnlab train`, e.g. runs/<name>"
         )
     return folder
+
+
+def read_config(folder: Path) -> dict[str, Any]:
+    """A run folder's config.yaml as a dict (safe YAML: no tag builds an object)."""
+    import yaml
+
+    path = Path(folder) / "config.yaml"
+    if not path.is_file():
+        raise RunError(f"{folder} has no config.yaml; it is not a cnnlab training run")
+    try:
+        cfg = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise RunError(f"{path} is corrupt ({exc}); fix or remove it") from None
+    if not isinstance(cfg, dict):
+        raise RunError(f"{path} does not hold a training config")
+    return cfg
 
 
 def find_run(spec: str | Path, runs_dir: str | Path = "runs") -> Path:

@@ -9,7 +9,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,7 +17,9 @@ from cnnlab.core.errors import DataError
 from cnnlab.core.io import cache_dir
 from cnnlab.core.registry import Registry, did_you_mean
 from cnnlab.data import glyphs, sources
-from cnnlab.data.images import ImageData, assemble, split_indices
+
+if TYPE_CHECKING:  # images imports torch: listing and locating datasets need none
+    from cnnlab.data.images import ImageData
 
 EMBEDDED = Path(__file__).parent / "embedded" / "fashion-mnist-subset.npz"
 FASHION_CLASSES = [
@@ -230,6 +232,8 @@ def load_dataset(
             hint = did_you_mean(key, DATASETS.names())
             raise DataError(f"dataset {key!r}{hint} is neither a known name ({known}) nor a folder")
         arrays, classes, source = _read_folder(path, image_size, test_fraction, rng)
+    from cnnlab.data.images import assemble
+
     name_ = key if key in DATASETS else Path(key).name
     origin = key if key in DATASETS else str(Path(key).expanduser().resolve())
     return assemble(name_, origin, classes, arrays, source, val_fraction, train_limit, rng)
@@ -238,6 +242,8 @@ def load_dataset(
 def _read_folder(
     path: Path, image_size: int | None, test_fraction: float, rng: np.random.Generator
 ) -> tuple[dict[str, np.ndarray], list[str], str]:
+    from cnnlab.data.images import split_indices
+
     if path.is_dir() and sources.find_idx(path):
         return sources.load_idx(path), [str(i) for i in range(10)], f"IDX files in {path}"
     cifar = sources.find_cifar(path) if path.is_dir() else None

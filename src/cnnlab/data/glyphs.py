@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from cnnlab.core.errors import DataError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # torch is imported where the glyphs are drawn: listing datasets needs none
+    import torch
+
     from cnnlab.data.images import ImageData
 
 LETTERS = "ABCDEFGHIJ"
@@ -110,6 +110,8 @@ def _templates(
 
 def _affine_thetas(n: int, size: int, rng: np.random.Generator) -> torch.Tensor:
     """Random inverse affine maps for affine_grid. Shapes: (n, 2, 3) float32."""
+    import torch
+
     rot = np.deg2rad(rng.uniform(-15, 15, n))
     shear = np.tan(np.deg2rad(rng.uniform(-12, 12, n)))
     scale = rng.uniform(0.8, 1.1, n)
@@ -128,6 +130,9 @@ def _affine_thetas(n: int, size: int, rng: np.random.Generator) -> torch.Tensor:
 
 def _blur(x: torch.Tensor, rng: np.random.Generator, p: float = 0.3) -> torch.Tensor:
     """A 3x3 Gaussian blur of random width on a random share p of the images. Shapes: (N,1,H,W)."""
+    import torch
+    import torch.nn.functional as F
+
     n = x.shape[0]
     sigma = np.where(rng.random(n) < p, rng.uniform(0.4, 0.9, n), 0.0)
     taps = np.exp(-0.5 * (np.arange(-1, 2)[None, :] / np.maximum(sigma, 1e-6)[:, None]) ** 2)
@@ -174,6 +179,9 @@ def _generate(
     letters: str, per_class: int, test_per_class: int, size: int, seed: int, fonts: tuple[str, ...]
 ) -> dict[str, np.ndarray]:
     # cached: a study loads the same default set for every seed and strategy
+    import torch
+    import torch.nn.functional as F
+
     templates, per_letter = _templates(letters, fonts, size)
     rng = np.random.default_rng(seed)
     k = len(letters)

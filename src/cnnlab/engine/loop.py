@@ -24,7 +24,7 @@ from torch import nn
 
 from cnnlab.core.config import make_config
 from cnnlab.core.errors import ConfigError, RunError, first_line
-from cnnlab.core.io import find_run
+from cnnlab.core.io import find_run, read_config, remove_stale_temps
 from cnnlab.engine import runs
 from cnnlab.engine.allocator import keep_freed_memory
 from cnnlab.engine.config import LoopConfig
@@ -100,7 +100,7 @@ def train_task(
         overrides.setdefault("data", getattr(loaded, "origin", "") or loaded.name)
     if resume is not None:
         resume = find_run(resume)  # a path, or last / last:PREFIX under runs/
-        config = runs.read_config(Path(resume))
+        config = read_config(Path(resume))
         meta = runs.read_meta(Path(resume))  # a folder without a finished epoch fails here
         if meta.task != task_cls.name:
             raise RunError(f"{resume} is a {meta.task} run, not a {task_cls.name} run; "
@@ -342,6 +342,8 @@ def _run_folder(fabric, task: Task, runs_dir, resume) -> tuple[Path, bool]:
     if fabric.is_global_zero:
         if folder is None:
             folder = runs.new_run_folder(runs_dir, task.run_name)
+        else:  # a resumed run: what a killed write left behind goes
+            remove_stale_temps(folder)
         runs.write_config(folder, task.cfg.to_dict())
     return Path(fabric.broadcast(str(folder))), resume is None and fabric.is_global_zero
 

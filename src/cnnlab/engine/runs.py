@@ -121,19 +121,6 @@ def write_config(folder: Path, cfg: dict[str, Any]) -> None:
     atomic_write(folder / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
 
 
-def read_config(folder: Path) -> dict[str, Any]:
-    path = Path(folder) / "config.yaml"
-    if not path.is_file():
-        raise RunError(f"{folder} has no config.yaml; it is not a cnnlab training run")
-    try:
-        cfg = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise RunError(f"{path} is corrupt ({exc}); fix or remove it") from None
-    if not isinstance(cfg, dict):
-        raise RunError(f"{path} does not hold a training config")
-    return cfg
-
-
 def write_metrics(folder: Path, rows: list[dict[str, Any]]) -> None:
     """metrics.csv, one row per epoch, rewritten whole (it is small)."""
     if not rows:

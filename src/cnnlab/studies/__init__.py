@@ -49,8 +49,9 @@ def _init() -> Study:
         text=(1,),
         legend="units equal to unit 0: the share of the first layer's units whose output equals "
         "unit 0's on every image of a batch at the start (100 % = the symmetry is never "
-        "broken); course: the course notebook's validation accuracy for the MLP "
-        "(784-256-128-10, Adam 1e-3, 2 epochs)",
+        "broken); deepest hidden std at start: the std of the last hidden layer's activations "
+        "before training (0 = the signal vanished, huge = it exploded); course: the course "
+        "notebook's validation accuracy for the MLP (784-256-128-10, Adam 1e-3, 2 epochs)",
     )
 
 

@@ -28,13 +28,6 @@ METHOD_COLORS = {
 FEATURE_COLORS = dict(zip(FEATURES, ("tab:orange", "tab:blue", "0.5"), strict=True))
 
 
-def markdown(headers: list[str], body: list[list[str]]) -> str:
-    """A Markdown table (for docs/autoencoders.md)."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
-    return "\n".join(lines) + "\n"
-
-
 def plot_strip(rows: dict[str, Any], pad: int = 2) -> Figure:
     """One row per label: its images side by side (pad white pixels apart), one axes per row
     so that even long strips draw fast.
@@ -128,7 +121,7 @@ def compression_report(result: CompressionStudyResult, out: Path) -> Path:
         figs["strip"] = plot_strip(result.strip)
     pngs = _render(figs, out)
     headers, body = compression_table(result)
-    (out / "table.md").write_text(markdown(headers, body))
+    (out / "table.md").write_text(Table(headers, body).markdown())
     cfg = result.config
     text = (
         f"Each autoencoder trained {cfg['epochs']} epoch(s) on {cfg['train_limit'] or 'all'} "
@@ -199,7 +192,7 @@ def denoising_report(result: DenoisingStudyResult, out: Path) -> Path:
         figs[f"strip-{kind}"] = plot_strip(strip)
     pngs = _render(figs, out)
     headers, body = denoising_table(result)
-    (out / "table.md").write_text(markdown(headers, body))
+    (out / "table.md").write_text(Table(headers, body).markdown())
     cfg = result.config
     secs = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
     text = (
@@ -274,7 +267,7 @@ def features_report(result: FeaturesStudyResult, out: Path) -> Path:
     out = Path(out)
     png = _render({"accuracy-vs-labels": plot_features(result)}, out)["accuracy-vs-labels"]
     headers, body = features_table(result)
-    (out / "table.md").write_text(markdown(headers, body))
+    (out / "table.md").write_text(Table(headers, body).markdown())
     cfg = result.config
     shape = "x".join(map(str, result.code_shape))
     seeds = int(cfg["seeds"])
@@ -333,7 +326,7 @@ def checkerboard_report(result: CheckerboardStudyResult, out: Path) -> Path:
     out = Path(out)
     png = _render({"strip": plot_strip(checkerboard_strip(result))}, out)["strip"]
     headers, body = checkerboard_table(result)
-    (out / "table.md").write_text(markdown(headers, body))
+    (out / "table.md").write_text(Table(headers, body).markdown())
     cfg = result.config
     text = (
         f"The same convolutional autoencoder (code channels {cfg['latent']}) with three "
@@ -360,7 +353,6 @@ __all__ = [
     "denoising_table",
     "features_report",
     "features_table",
-    "markdown",
     "plot_compression",
     "plot_denoising",
     "plot_features",

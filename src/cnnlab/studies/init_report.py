@@ -130,12 +130,15 @@ def plot_histograms(result: InitStudyResult, model: str, kind: str = "act") -> F
 
 
 def summary_table(result: InitStudyResult) -> tuple[list[str], list[list[str]]]:
-    headers = ["model", "scheme", "val accuracy", "val loss", "units equal to unit 0", "course"]
+    headers = ["model", "scheme", "val accuracy", "val loss", "units equal to unit 0",
+               "deepest hidden std at start", "course"]  # fmt: skip
     body = []
     for r in result.summary():
         pm = f" ± {r['val_acc_std']:.1%}" if r["seeds"] > 1 else ""
         loss = "diverged" if not math.isfinite(r["val_loss"]) else f"{r['val_loss']:.3g}"
         course = COURSE.get(r["scheme"]) if r["model"] == "mlp" else None
+        layers = result.start.get(r["model"], {}).get(r["scheme"], [])
+        deep = layers[-2].act_std if len(layers) >= 2 else math.nan  # [-1] is the head
         body.append(
             [
                 r["model"],
@@ -143,6 +146,7 @@ def summary_table(result: InitStudyResult) -> tuple[list[str], list[list[str]]]:
                 f"{r['val_acc']:.1%}{pm}",
                 loss,
                 f"{r['same_units']:.0%}",
+                f"{deep:.2g}",
                 f"{course} %" if course is not None else "",
             ]
         )
@@ -166,7 +170,9 @@ def init_report(result: InitStudyResult, out: Path) -> Path:
         f"(lr {cfg['lr']:g}, batch {cfg['batch_size']}) once per scheme and seed "
         f"({cfg['seeds']} seed(s)); validation on {cfg['val_fraction']:.0%} of the training "
         "images. 'units equal to unit 0': the share of the first layer's units whose output "
-        "equals unit 0's on every image of a batch at the start. 'course': the course "
+        "equals unit 0's on every image of a batch at the start. 'deepest hidden std at start': "
+        "the std of the last hidden layer's activations on one batch before training (about "
+        "1 keeps the signal; 0 vanished, huge exploded). 'course': the course "
         "notebook's validation accuracy for the same MLP set-up."
     )
     why = (

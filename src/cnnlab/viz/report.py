@@ -30,6 +30,12 @@ class Table:
     rows: list[list[str | float | int]]
     caption: str = ""
 
+    def markdown(self) -> str:
+        """The table as Markdown (table.md of studies, generated sections of docs/)."""
+        lines = ["| " + " | ".join(self.headers) + " |", "|" + "---|" * len(self.headers)]
+        lines += ["| " + " | ".join(_cell(c)["text"] for c in row) + " |" for row in self.rows]
+        return "\n".join(lines) + "\n"
+
 
 @dataclass
 class Image:

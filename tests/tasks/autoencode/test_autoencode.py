@@ -14,11 +14,11 @@ from rich.console import Console
 
 import cnnlab
 import cnnlab.data.datasets as datasets_mod
-from cnnlab.cli import main
 from cnnlab.engine import runs
 from cnnlab.models.autoencoder import ConvAutoencoder
 from cnnlab.tasks.autoencode.figures import grid_size
 from cnnlab.tasks.autoencode.run import AutoencodeConfig, autoencode
+from conftest import cli, one_line_error
 
 QUIET = Console(quiet=True)
 FAST = dict(epochs=2, batch_size=16, lr=1e-2, precision="32", progress=False, console=QUIET)
@@ -34,19 +34,6 @@ def fashion512() -> cnnlab.ImageData:
     return dataclasses.replace(
         d, val_x=d.val_x[:200], val_y=d.val_y[:200], test_x=d.test_x[:300], test_y=d.test_y[:300]
     )
-
-
-def cli(capsys, *argv) -> tuple[int, str, str]:
-    rc = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return rc, out.out, out.err
-
-
-def one_line_error(rc: int, err: str, *fragments: str) -> None:
-    assert rc == 2 and "Traceback" not in err
-    assert len(err.splitlines()) == 1 and err.startswith("cnnlab: error: "), err
-    for f in fragments:
-        assert f in err, (f, err)
 
 
 def test_run_folder_and_the_model_beats_the_mean_image(tmp_path, fashion512):

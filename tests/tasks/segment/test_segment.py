@@ -11,10 +11,10 @@ import pytest
 import torch
 from PIL import Image
 
-from cnnlab.cli import main
 from cnnlab.engine import runs
 from cnnlab.tasks.segment.predict import predict_mask, sliding_window_logits, window_starts
 from cnnlab.tasks.segment.run import SegmentConfig, segment
+from conftest import cli, one_line_error
 
 SCENES = dict(
     data="fashion-scenes",
@@ -40,20 +40,6 @@ VOLUMES = dict(
     model_args={"base_width": 8, "depth": 2},
     progress=False,
 )
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    rc = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return rc, out.out, out.err
-
-
-def one_line_error(rc: int, err: str, *fragments: str) -> None:
-    assert rc == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cnnlab: error:"), err
-    for f in fragments:
-        assert f in lines[0], (f, lines[0])
 
 
 @pytest.fixture(scope="module")

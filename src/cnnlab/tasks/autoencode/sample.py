@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from cnnlab.core.errors import ConfigError, RunError
-from cnnlab.core.io import free_name
+from cnnlab.core.io import free_name, read_config
 from cnnlab.data.datasets import load_dataset_of
 from cnnlab.engine import runs
 from cnnlab.tasks.autoencode.config import TASK, make_ae_config
@@ -77,7 +77,7 @@ def sample_run(
         written["samples"] = save_grid(model.sample(n, generator=gen), path, ncols=8)
         notes += [note] if note else []
     i, j = pair if pair is not None else (0, 1)
-    cfg = make_ae_config(runs.read_config(folder))
+    cfg = make_ae_config(read_config(folder))
     data = load_dataset_of(cfg)
     m = len(data.test_x)
     if not (0 <= i < m and 0 <= j < m):

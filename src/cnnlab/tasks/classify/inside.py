@@ -120,7 +120,7 @@ def report_parts(folder: Path, per_layer: int = 8) -> tuple[str, list[tuple[str,
     from cnnlab.core.errors import CnnlabError
     from cnnlab.data.loader import normalize
     from cnnlab.engine.runs import load_model
-    from cnnlab.tasks.classify.prediction import load_image_file
+    from cnnlab.tasks.classify.inputs import load_image_file
     from cnnlab.viz.figures import fig_to_png
 
     folder = Path(folder)

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from cnnlab.core.errors import ConfigError
+from cnnlab.core.io import read_config
 from cnnlab.data.scenes import SegData
 from cnnlab.engine import runs
 from cnnlab.engine.task import Context, Task, num_batches, stride
@@ -169,7 +170,7 @@ class SegTask(Task):
         if not results.is_file():
             raise RunError(f"{folder} has no results.json; the run never finished its test")
         data = json.loads(results.read_text())
-        return write_segment_report(folder, runs.read_config(Path(folder)), data)
+        return write_segment_report(folder, read_config(Path(folder)), data)
 
     def finish(self, folder: Path, model: nn.Module, result: Any) -> dict[str, float]:
         t0 = time.perf_counter()

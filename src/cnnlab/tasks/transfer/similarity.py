@@ -137,8 +137,9 @@ def source_data(folder: str | Path) -> ImageData:
 
     Shapes: images (N, C, H, W) uint8.
     """
+    from cnnlab.core.io import read_config
     from cnnlab.data.datasets import load_dataset_of
-    from cnnlab.engine.runs import read_config, read_meta
+    from cnnlab.engine.runs import read_meta
     from cnnlab.tasks.transfer.strategies import select_classes
 
     folder = Path(folder)
