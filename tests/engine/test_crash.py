@@ -71,3 +71,93 @@ def test_kill_9_then_resume_ends_with_the_uninterrupted_weights(reference, tmp_p
     assert ours.keys() == ref.keys()
     for name, tensor in ref.items():
         assert (ours[name] == tensor).all(), name
+
+
+# A child that runs `cnnlab train` with the file functions wrapped so that the Nth write of
+# one run file stops at a chosen point and waits there to be killed: "write" (the temporary
+# file half written and flushed) or "rename" (the temporary file whole, not yet renamed).
+CHILD = r"""
+import os, sys, tempfile, time
+from pathlib import Path
+
+target, point, nth, marker = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+count, chosen = [0], set()
+real_mkstemp, real_fdopen, real_replace = tempfile.mkstemp, os.fdopen, os.replace
+
+
+def wait_for_the_kill():
+    Path(marker).touch()
+    time.sleep(120)
+
+
+def mkstemp(*args, **kwargs):
+    fd, name = real_mkstemp(*args, **kwargs)
+    if Path(name).name.startswith("." + target + "."):
+        count[0] += 1
+        if count[0] == nth:
+            chosen.add(fd)
+    return fd, name
+
+
+class HalfWrite:
+    def __init__(self, f):
+        self.f = f
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return self.f.__exit__(*exc)
+
+    def write(self, data):
+        self.f.write(data[: len(data) // 2])
+        self.f.flush()
+        os.fsync(self.f.fileno())
+        wait_for_the_kill()
+
+
+def fdopen(fd, *args, **kwargs):
+    f = real_fdopen(fd, *args, **kwargs)
+    return HalfWrite(f) if point == "write" and fd in chosen else f
+
+
+def replace(src, dst):
+    if point == "rename" and Path(dst).name == target and count[0] == nth:
+        wait_for_the_kill()
+    return real_replace(src, dst)
+
+
+tempfile.mkstemp, os.fdopen, os.replace = mkstemp, fdopen, replace
+from cnnlab.cli import main
+
+sys.exit(main(sys.argv[5:]))
+"""
+
+
+@pytest.mark.parametrize(
+    "target,point,nth",
+    [("state.pt", "write", 3), ("state.pt", "rename", 3), ("model.safetensors", "write", 2),
+     ("metrics.csv", "rename", 4)],
+)  # fmt: skip
+def test_kill_9_inside_a_checkpoint_write_then_resume(reference, tmp_path, target, point, nth):
+    """The kill lands exactly inside the write of a run file (half written, or written and not
+    yet renamed): the run resumes and ends with the uninterrupted run's weights."""
+    run, marker = tmp_path / "k", tmp_path / "paused"
+    argv = [target, point, str(nth), str(marker), *ARGS, "--runs_dir", str(tmp_path), "--name",
+            "k"]  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, *argv], env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert marker.exists(), proc.stderr.read().decode()[-800:] if proc.poll() else "no pause"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert list(run.glob(f".{target}.*.tmp")), "the kill did not land inside the write"
+    resumed = cnnlab("train", "--resume", str(run), "--progress", "false")
+    assert resumed.returncode == 0, resumed.stderr
+    assert _epochs_done(run) == 8
+    assert not list(run.glob(".*.tmp")), "the resume left the killed write's temporary file"
+    ours, ref = _weights(run), _weights(reference)
+    for name, tensor in ref.items():
+        assert (ours[name] == tensor).all(), name
