@@ -161,3 +161,18 @@ def test_kill_9_inside_a_checkpoint_write_then_resume(reference, tmp_path, targe
     ours, ref = _weights(run), _weights(reference)
     for name, tensor in ref.items():
         assert (ours[name] == tensor).all(), name
+
+
+def test_two_trainings_started_together_with_one_name_get_two_folders(tmp_path):
+    """Two `cnnlab train --name same` processes at once: each its own folder, both complete."""
+    argv = [sys.executable, "-m", "cnnlab.cli", "train", "--data", "glyphs", "--train_limit",
+            "200", "--model", "mlp", "--epochs", "1", "--progress", "false", "--runs_dir",
+            str(tmp_path), "--name", "same"]  # fmt: skip
+    procs = [subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(2)]  # fmt: skip
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [e.decode()[-300:] for _, e in outs]
+    folders = sorted(p.name for p in tmp_path.iterdir())
+    assert folders == ["same", "same-2"]
+    for name in folders:
+        assert _epochs_done(tmp_path / name) == 1 and (tmp_path / name / "model.json").is_file()
