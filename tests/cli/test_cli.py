@@ -495,6 +495,15 @@ def test_datasets_lists_every_dataset(capsys, no_system_data):
     for name in DATASETS.names():
         assert name in out
     assert "embedded subset" in out and "not found" in out
+    assert "tweets" in out
+
+
+def test_datasets_shows_the_tweets_slice_when_the_corpus_is_absent(capsys, monkeypatch):
+    import cnnlab.data.text as text_mod
+
+    monkeypatch.setattr(text_mod, "find_tweets", lambda: None)
+    rc, out, _ = cli(capsys, "datasets")
+    assert rc == 0 and "embedded slice (tweets-slice.csv)" in out
 
 
 def test_datasets_only_looks_even_where_the_network_answers(capsys, tmp_path, monkeypatch):

@@ -66,6 +66,11 @@ def datasets(ns: Any) -> int:
         else:
             found = "embedded subset" if e.name == "fashion-mnist" else "not found"
         rows.append([e.name, found, e.help])
+    from cnnlab.data.text import EMBEDDED_TWEETS, find_tweets
+
+    tweets = find_tweets()
+    rows.append(["tweets", str(tweets) if tweets else f"embedded slice ({EMBEDDED_TWEETS.name})",
+                 "about 38,000 tweets labelled negative / neutral / positive (text)"])  # fmt: skip
     console.print(table(["dataset", "found at", "description"], rows, text=(1, 2)))
     console.print(f"embedded default: {EMBEDDED}; any folder of class sub-folders also works")
     return 0

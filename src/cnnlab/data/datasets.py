@@ -17,6 +17,7 @@ from cnnlab.core.errors import DataError
 from cnnlab.core.io import cache_dir
 from cnnlab.core.registry import Registry, did_you_mean
 from cnnlab.data import glyphs, sources
+from cnnlab.data.splits import split_indices
 
 if TYPE_CHECKING:  # images imports torch: listing and locating datasets need none
     from cnnlab.data.images import ImageData
@@ -242,8 +243,6 @@ def load_dataset(
 def _read_folder(
     path: Path, image_size: int | None, test_fraction: float, rng: np.random.Generator
 ) -> tuple[dict[str, np.ndarray], list[str], str]:
-    from cnnlab.data.images import split_indices
-
     if path.is_dir() and sources.find_idx(path):
         return sources.load_idx(path), [str(i) for i in range(10)], f"IDX files in {path}"
     cifar = sources.find_cifar(path) if path.is_dir() else None

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from cnnlab.data.splits import split_indices, stratified_take
+
 
 @dataclass
 class Splits:
@@ -47,32 +49,6 @@ class ImageData(Splits):
     origin: str = ""  # what load_dataset was given: a name, or a folder's absolute path
     mean: tuple[float, ...] = field(default=())
     std: tuple[float, ...] = field(default=())
-
-
-def stratified_take(y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Indices of about n samples with the class proportions of y, in random order."""
-    if n >= len(y):
-        return rng.permutation(len(y))
-    picks = []
-    for c in np.unique(y):
-        idx = np.flatnonzero(y == c)
-        k = max(1, round(n * len(idx) / len(y)))
-        picks.append(rng.choice(idx, size=min(k, len(idx)), replace=False))
-    return rng.permutation(np.concatenate(picks))
-
-
-def split_indices(
-    y: np.ndarray, fraction: float, rng: np.random.Generator
-) -> tuple[np.ndarray, ...]:
-    """Per-class split of indices into (keep, held out); every class keeps at least one."""
-    keep, held = [], []
-    for c in np.unique(y):
-        idx = rng.permutation(np.flatnonzero(y == c))
-        k = int(round(len(idx) * fraction))
-        k = min(k, len(idx) - 1)
-        held.append(idx[:k])
-        keep.append(idx[k:])
-    return np.sort(np.concatenate(keep)), np.sort(np.concatenate(held))
 
 
 def from_arrays(
