@@ -482,7 +482,7 @@ def test_models_lists_every_model_with_its_parameters(capsys):
         line = next(ln for ln in out.splitlines() if f" {row['name']} " in ln)
         assert f"{row['parameters']:,}" in line
     assert {r["name"] for r in list_models()} == set(MODELS.names())
-    for name in ("ae-conv", "vae-conv", "unet", "fcn"):  # the other tasks' tables
+    for name in ("ae-conv", "vae-conv", "unet", "fcn", "text-cnn", "bow-mlp"):  # other tasks
         assert name in out
     rc, out, _ = cli(capsys, "models", "--in_channels", "3", "--input_size", "32")
     mlp = next(r for r in list_models(3, 10, (32, 32)) if r["name"] == "mlp")

@@ -12,7 +12,8 @@ from cnnlab.engine.runs import ModelMeta
 from cnnlab.models import ALL_MODELS, TASK_MODELS, create_task_model
 
 IN, H, W = 1, 28, 28
-OUT = {"classify": 10, "autoencode": IN, "segment": 3, "transfer": 4}
+OUT = {"classify": 10, "autoencode": IN, "segment": 3, "transfer": 4, "text": 3}
+VOCAB, LENGTH = 50, 16  # text models take token ids (B, LENGTH) of a VOCAB-word vocabulary
 BACKBONE = {"run": {"model": "cnn-small", "config": {}, "in_channels": 1, "num_classes": 5,
                     "input_size": [28, 28], "task": "classify"}}  # fmt: skip
 TRANSFERRED = {"backbone": BACKBONE, "backbone_input": (1, 28, 28), "backbone_mean": (0.5,),
@@ -24,6 +25,8 @@ ENTRIES = [(e.task, e.name) for e in ALL_MODELS]
 def _build(task: str, name: str, **config) -> torch.nn.Module:
     if task == "transfer":
         config = {**TRANSFERRED, **config}
+    if task == "text":
+        return create_task_model(task, name, VOCAB, OUT[task], (LENGTH,), **config)
     return create_task_model(task, name, IN, OUT[task], (H, W), **config)
 
 
@@ -43,10 +46,11 @@ def test_every_entry_has_a_task_a_config_and_a_description():
 def test_entry_maps_its_tasks_input_to_its_tasks_output(task: str, name: str):
     torch.manual_seed(0)
     model = _build(task, name).eval()
+    x = torch.randint(1, VOCAB, (2, LENGTH)) if task == "text" else torch.rand(2, IN, H, W)
     with torch.no_grad():
-        out = model(torch.rand(2, IN, H, W))
+        out = model(x)
     want = {"classify": (2, 10), "transfer": (2, 4), "autoencode": (2, IN, H, W),
-            "segment": (2, 3, H, W)}[task]  # fmt: skip
+            "segment": (2, 3, H, W), "text": (2, 3)}[task]  # fmt: skip
     assert tuple(out.shape) == want
     assert torch.isfinite(out).all()
 
@@ -56,7 +60,8 @@ def test_entry_rebuilds_from_its_model_json_description(task: str, name: str):
     torch.manual_seed(0)
     model = _build(task, name)
     config = TRANSFERRED if task == "transfer" else {}
-    meta = ModelMeta(name, config, IN, OUT[task], (H, W), [], (0.5,), (0.25,), task=task)
+    c, size = (VOCAB, (LENGTH,)) if task == "text" else (IN, (H, W))
+    meta = ModelMeta(name, config, c, OUT[task], size, [], (0.5,), (0.25,), task=task)
     again = meta.build()
     again.load_state_dict(model.state_dict())  # the same architecture, key for key
     assert type(again) is type(model)

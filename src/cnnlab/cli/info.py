@@ -48,6 +48,12 @@ def models(ns: Any) -> int:
             for e in task_models(task)
         ]
         console.print(table(["model", "parameters", "description"], rows, what, text=(2,)))
+    vocab, length = 8000, 64  # the text task's defaults: most parameters are the embedding's
+    built = {e.name: create_task_model("text", e.name, vocab, 3, (length,))
+             for e in task_models("text")}  # fmt: skip
+    rows = [[e.name, f"{count_parameters(built[e.name]):,}", e.help] for e in task_models("text")]
+    console.print(table(["model", "parameters", "description"], rows,
+                        f"text: {vocab:,}-token vocabulary, 3 classes", text=(2,)))  # fmt: skip
     return 0
 
 

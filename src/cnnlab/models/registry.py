@@ -1,9 +1,10 @@
 """The one model registry: every model of every task, registered here by name with its config
-dataclass and its task (classify, autoencode, segment, transfer). No family module registers
+dataclass and its task (classify, autoencode, segment, transfer, text). No family module registers
 itself; this file lists them all, so what exists is read in one place.
 
 Every factory takes (in_channels, out_channels, input_size, cfg): out_channels is the number
-of classes (classify, segment, transfer) or image channels (autoencode).
+of classes (classify, segment, transfer, text) or image channels (autoencode); for text,
+in_channels is the vocabulary size and input_size (max_len,).
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ from cnnlab.models.cnn import (
 )
 from cnnlab.models.mlp import MLP, MLPConfig
 from cnnlab.models.resnet import ResNet, ResNetConfig
+from cnnlab.models.text import (
+    BowMLP,
+    BowMLPConfig,
+    DeepTextCNN,
+    DeepTextCNNConfig,
+    TextCNN,
+    TextCNNConfig,
+)
 from cnnlab.models.torchvision_zoo import torchvision_classifier
 from cnnlab.models.transferred import TransferredConfig, build_transferred
 from cnnlab.models.unet import FCN, FCNConfig, UNet, UNetConfig
@@ -79,12 +88,19 @@ for _name, _cfg, _help, _task, _factory in [
     ("fcn", FCNConfig, "the U-Net's encoder-decoder without skip connections", "segment", FCN),
     ("transferred", TransferredConfig, "a backbone with a strategy's new head", "transfer",
      _transferred),
+    ("text-cnn", TextCNNConfig,
+     "Kim's sentence CNN: parallel 1-D convolutions of several widths, max over time", "text",
+     TextCNN),
+    ("text-cnn-deep", DeepTextCNNConfig, "stacked 1-D conv-BN-ReLU blocks with max-pooling",
+     "text", DeepTextCNN),
+    ("bow-mlp", BowMLPConfig, "mean of the token embeddings into an MLP (a bag of words)",
+     "text", BowMLP),
 ]:  # fmt: skip
     ALL_MODELS.register(_name, _cfg, _help, _task)(_factory)
 
 # one view per task, made once: the names a task's --model accepts
 KINDS = {"classify": "model", "autoencode": "autoencoder model", "segment": "segmentation model",
-         "transfer": "transferred model"}  # fmt: skip
+         "transfer": "transferred model", "text": "text model"}  # fmt: skip
 TASK_MODELS: dict[str, Registry] = {t: ALL_MODELS.subset(KINDS[t], t) for t in KINDS}
 MODELS = TASK_MODELS["classify"]  # the classifiers (cnnlab train --model)
 AUTOENCODERS = TASK_MODELS["autoencode"]

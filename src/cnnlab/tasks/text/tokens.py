@@ -1,0 +1,76 @@
+"""Texts to token ids, with the `tokenizers` library: a byte-level BPE or a word-level
+vocabulary, either trained on the training split only. Id 0 is padding (and, for words, id 1
+stands for any word outside the vocabulary). The tokenizer is saved in the run folder as
+tokenizer.json, so a run predicts with exactly the ids it was trained on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from cnnlab.core.errors import RunError
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
+KINDS = ("bpe", "word")
+PAD, UNK = "<pad>", "<unk>"
+
+
+def train_tokenizer(
+    texts: list[str], kind: str = "bpe", vocab_size: int = 8000, min_frequency: int = 2
+) -> Tokenizer:
+    """A lower-casing tokenizer trained on `texts`: "bpe" (byte-level: any text encodes, no
+    unknown tokens) or "word" (whitespace and punctuation split; rare words become <unk>)."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+
+    if kind not in KINDS:
+        raise ValueError(f"tokenizer must be one of {', '.join(KINDS)}, got {kind!r}")
+    if vocab_size < 10:
+        raise ValueError(f"vocab_size must be >= 10, got {vocab_size}")
+    if kind == "bpe":
+        tok = Tokenizer(models.BPE())
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+        tok.decoder = decoders.ByteLevel()
+        trainer = trainers.BpeTrainer(
+            vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[PAD],
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
+        )  # fmt: skip
+    else:
+        tok = Tokenizer(models.WordLevel(unk_token=UNK))
+        tok.pre_tokenizer = pre_tokenizers.Whitespace()
+        trainer = trainers.WordLevelTrainer(
+            vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[PAD, UNK],
+            show_progress=False,
+        )  # fmt: skip
+    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    tok.train_from_iterator(texts, trainer)
+    return tok
+
+
+def encode(tok: Tokenizer, texts: list[str], max_len: int) -> np.ndarray:
+    """Token ids, each text cut to `max_len` tokens and padded with 0 after its tokens.
+    Shapes: -> (len(texts), max_len) int64."""
+    out = np.zeros((len(texts), max_len), dtype=np.int64)
+    for i, e in enumerate(tok.encode_batch(texts)):
+        ids = e.ids[:max_len]
+        out[i, : len(ids)] = ids
+    return out
+
+
+def save_tokenizer(tok: Tokenizer, path: Path) -> None:
+    from cnnlab.core.io import atomic_write
+
+    atomic_write(Path(path), tok.to_str())
+
+
+def load_tokenizer(path: Path) -> Tokenizer:
+    from tokenizers import Tokenizer
+
+    try:
+        return Tokenizer.from_file(str(path))
+    except Exception as exc:  # tokenizers raises its own kinds for a damaged file
+        raise RunError(f"{path} is not a readable tokenizer ({str(exc)[:120]}); train the run "
+                       "again") from None  # fmt: skip
