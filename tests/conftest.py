@@ -221,4 +221,6 @@ TASK_SMOKE = {
                                     '{"norm": "group", "depth": 2, "base_width": 8}'],
     "transfer": lambda folder, run: ["--from", str(run), "--data", str(folder), "--strategy",
                                      "head", "--batch_size", "4"],
+    "text": lambda folder, run: ["--data", "tweets", "--train_limit", "60", "--batch_size", "8",
+                                 "--vocab_size", "200", "--max_len", "16", "--baseline", "false"],
 }  # fmt: skip

@@ -18,7 +18,20 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def _blocks(text: str, langs: tuple[str, ...]) -> list[str]:
-    return re.findall(rf"```(?:{'|'.join(langs)})\n(.*?)```", text, re.S)
+    """The bodies of the fenced blocks whose language is one of `langs` ("" = none given),
+    read fence by fence, so a closing fence is never taken for an opening one."""
+    out, lang, body = [], None, []
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if lang is None:
+                lang, body = line[3:].strip(), []
+            else:
+                if lang in langs:
+                    out.append("\n".join(body) + "\n")
+                lang = None
+        elif lang is not None:
+            body.append(line)
+    return out
 
 
 def commands(doc: Path) -> list[tuple[str, list[str]]]:

@@ -28,6 +28,8 @@ def register(sub: Any) -> dict:
         "--out", type=str | None, default=None,
         help="segmentation runs: where to write the mask (default FILE-mask.png / .nii.gz)",
     )  # fmt: skip
+    p.add_argument("--text", type=str, action="append", default=None,
+                   help="text runs: a text to classify (repeatable)")  # fmt: skip
     p.add_argument(
         "--runtime", type=Literal["auto", "onnxruntime", "torch"], default="auto",
         help="what runs a classifier: onnxruntime on RUN/model.onnx (auto: when onnxruntime is "
@@ -48,6 +50,8 @@ def predict(ns: Any) -> int:
         return _predict_onnx(ns, Path(ns.run), list(ns.files))
     _check_order(ns.run, list(ns.files))
     run = check_run_folder(Path(ns.run))  # before torch is imported: a wrong path answers at once
+    if ns.text or _is_text_run(run):
+        return _predict_text(ns, run)
     files = list(ns.files) + (_examples(run) if ns.example else [])
     if not files:
         raise ConfigError("give image files to predict, or --example for the sample images")
@@ -57,6 +61,24 @@ def predict(ns: Any) -> int:
     task = _task_of(run)
     for line in task.predict(run, files, topk=ns.topk, out=ns.out, invert=ns.invert):
         console.print(line, highlight=False)
+    return 0
+
+
+def _is_text_run(run: Path) -> bool:
+    import json
+
+    try:
+        return json.loads((run / "model.json").read_text()).get("task") == "text"
+    except (OSError, ValueError, AttributeError):
+        return False  # a damaged model.json is reported by the task's own loading
+
+
+def _predict_text(ns: Any, run: Path) -> int:
+    task = _task_of(run)
+    if task.name != "text":
+        raise ConfigError(f"--text is for text runs; {run} is a {task.name} run: give image files")
+    for line in task.predict(run, list(ns.files), topk=ns.topk, text=ns.text):
+        console.print(line, highlight=False, markup=False)
     return 0
 
 

@@ -11,6 +11,7 @@ from cnnlab.core.registry import Registry
 from cnnlab.tasks.autoencode.config import AutoencodeConfig
 from cnnlab.tasks.classify.config import TrainConfig
 from cnnlab.tasks.segment.config import SegmentConfig
+from cnnlab.tasks.text.config import TextConfig
 from cnnlab.tasks.transfer.config import TransferRunConfig
 
 
@@ -32,6 +33,12 @@ def _autoencode() -> type:
     return AutoencodeTask
 
 
+def _text() -> type:
+    from cnnlab.tasks.text.task import TextTask
+
+    return TextTask
+
+
 def _transfer() -> type:
     from cnnlab.tasks.transfer.task import TransferTask
 
@@ -49,6 +56,8 @@ for _name, _load, _cfg, _command, _own, _help in [
      " SSIM, reconstruction figures and report.html"),
     ("transfer", _transfer, TransferRunConfig, "transfer", True,
      "diagnose the transfer case and run its strategy (docs/transfer.md)"),
+    ("text", _text, TextConfig, "text", False,
+     "classify texts with a 1-D CNN (text-cnn, bow-mlp); writes runs/<name>/ (docs/text.md)"),
 ]:  # fmt: skip
     TASKS.add_lazy(_name, _load, _cfg, _help, command=_command, own_command=_own)
 

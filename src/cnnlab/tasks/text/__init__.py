@@ -1,1 +1,1 @@
-"""CNNs for text (issue 20): tokenization, the TF-IDF baseline; the task comes next."""
+"""CNNs for text (docs/text.md): the task, its tokenizers, the TF-IDF baseline."""

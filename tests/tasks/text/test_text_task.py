@@ -1,0 +1,96 @@
+"""The text task end to end: a run that learns a keyword task in seconds and writes its
+folder, predict on new texts, and bad input as one line with no run folder left."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from cnnlab.tasks.text.run import text
+from conftest import cli, one_line_error
+
+WORDS = "the a flight crew seat bag gate time day trip plane food".split()
+
+
+def keyword_csv(path: Path, n: int = 600) -> Path:
+    """Texts of random filler words with one keyword that decides the label."""
+    import random
+
+    rng = random.Random(0)
+    keys = {"good": ["great", "lovely", "superb"], "bad": ["awful", "rude", "broken"]}
+    rows = ["text,label"]
+    for i in range(n):
+        label = "good" if i % 2 else "bad"
+        words = rng.choices(WORDS, k=8)
+        words.insert(rng.randrange(9), rng.choice(keys[label]))
+        rows.append(f"{' '.join(words)} {i},{label}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def keyword_run(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("text")
+    r = text(data=str(keyword_csv(root / "k.csv")), epochs=3, batch_size=32, vocab_size=300,
+             max_len=16, precision="32", progress=False, runs_dir=str(root / "runs"), name="k",
+             console=Console(quiet=True))  # fmt: skip
+    return r.folder
+
+
+def test_a_keyword_task_is_learned_and_the_run_folder_is_complete(keyword_run):
+    for name in ("model.json", "model.safetensors", "tokenizer.json", "results.json",
+                 "report.html", "config.yaml", "metrics.csv"):  # fmt: skip
+        assert (keyword_run / name).is_file(), name
+    r = json.loads((keyword_run / "results.json").read_text())
+    assert r["test"]["accuracy"] > 0.9 and r["test"]["macro_f1"] > 0.9
+    assert r["classes"] == ["bad", "good"] and r["baseline"]["accuracy"] > 0.9
+    assert sum(map(sum, r["confusion"])) == r["texts"]["test"]
+    assert "most confidently wrong" in (keyword_run / "report.html").read_text()
+
+
+def test_predict_texts_and_text_files(capsys, keyword_run, tmp_path):
+    rc, out, err = cli(capsys, "predict", keyword_run, "--text", "what a superb crew",
+                       "--text", "rude gate staff", "--topk", "1")  # fmt: skip
+    assert rc == 0, err
+    lines = out.strip().splitlines()
+    assert lines == [lines[0], lines[1]] and lines[0].startswith("what a superb crew: good")
+    assert lines[1].startswith("rude gate staff: bad")
+    f = tmp_path / "t.txt"
+    f.write_text("lovely plane\n\nbroken seat\n")
+    rc, out, _ = cli(capsys, "predict", keyword_run, f)
+    assert rc == 0 and len(out.strip().splitlines()) == 2
+
+
+def test_text_and_image_runs_refuse_each_others_input(capsys, keyword_run, trained_run):
+    image = next(Path(__file__).parents[3].glob("src/cnnlab/data/examples/*.png"))
+    rc, _, err = cli(capsys, "predict", trained_run, image, "--text", "hello")
+    one_line_error(rc, err, "--text is for text runs")
+    rc, _, err = cli(capsys, "predict", keyword_run, image)
+    one_line_error(rc, err, "is not a UTF-8 text file")
+    rc, _, err = cli(capsys, "predict", keyword_run)
+    one_line_error(rc, err, "give texts to classify")
+
+
+@pytest.mark.parametrize(
+    "content,extra,fragment",
+    [
+        ("", [], "has no data rows"),
+        ("text,label\n" + "".join(f"t {i},same\n" for i in range(9)), [], "has 1 class"),
+        ("a,b\n" + "".join(f"x{i},{i % 2}\n" for i in range(9)), ["--text_column", "review"],
+         "has no column 'review'"),
+        (None, [], "is not UTF-8"),
+    ],
+)  # fmt: skip
+def test_bad_text_data_is_one_line_and_leaves_no_run(capsys, tmp_path, content, extra, fragment):
+    path = tmp_path / "d.csv"
+    if content is None:
+        path.write_bytes(b"text,label\n" + b"".join(b"caf\xe9 %d,a\nok %d,b\n" % (i, i)
+                                                    for i in range(5)))  # fmt: skip
+    else:
+        path.write_text(content)
+    rc, _, err = cli(capsys, "text", "--data", path, "--runs_dir", tmp_path / "runs", *extra)
+    one_line_error(rc, err, fragment)
+    assert not (tmp_path / "runs").exists()
