@@ -15,7 +15,7 @@ import pytest
 from safetensors.torch import load_file
 
 ARGS = [
-    "train", "--data", "glyphs", "--train_limit", "1000", "--model", "mlp", "--epochs", "8",
+    "train", "--data", "glyphs", "--train_limit", "1000", "--model", "mlp", "--epochs", "5",
     "--batch_size", "32", "--precision", "32", "--progress", "false", "--seed", "3",
 ]  # fmt: skip
 ENV = dict(os.environ, CNNLAB_OFFLINE="1")
@@ -48,7 +48,7 @@ def reference(tmp_path_factory) -> Path:
     return runs / "ref"
 
 
-@pytest.mark.parametrize("after", [1, 5])
+@pytest.mark.parametrize("after", [3])  # the kills inside a write below cover epochs 2-4
 def test_kill_9_then_resume_ends_with_the_uninterrupted_weights(reference, tmp_path, after):
     run = tmp_path / "k"
     proc = subprocess.Popen([sys.executable, "-m", "cnnlab.cli", *ARGS, "--runs_dir",
@@ -60,13 +60,13 @@ def test_kill_9_then_resume_ends_with_the_uninterrupted_weights(reference, tmp_p
     proc.send_signal(signal.SIGKILL)  # no clean-up handler runs: as a power cut
     proc.wait()
     done = _epochs_done(run)
-    if proc.returncode == 0 or done >= 8:
+    if proc.returncode == 0 or done >= 5:
         pytest.skip("the run finished before the kill landed (a fast machine)")
     assert done >= after, proc.stderr.read().decode()[-500:]
     assert not list(run.glob("*.tmp")) or all(p.name.startswith(".") for p in run.glob("*.tmp"))
     resumed = cnnlab("train", "--resume", str(run), "--progress", "false")
     assert resumed.returncode == 0, resumed.stderr
-    assert _epochs_done(run) == 8
+    assert _epochs_done(run) == 5
     ours, ref = _weights(run), _weights(reference)
     assert ours.keys() == ref.keys()
     for name, tensor in ref.items():
@@ -156,7 +156,7 @@ def test_kill_9_inside_a_checkpoint_write_then_resume(reference, tmp_path, targe
     assert list(run.glob(f".{target}.*.tmp")), "the kill did not land inside the write"
     resumed = cnnlab("train", "--resume", str(run), "--progress", "false")
     assert resumed.returncode == 0, resumed.stderr
-    assert _epochs_done(run) == 8
+    assert _epochs_done(run) == 5
     assert not list(run.glob(".*.tmp")), "the resume left the killed write's temporary file"
     ours, ref = _weights(run), _weights(reference)
     for name, tensor in ref.items():
