@@ -48,7 +48,7 @@ def timed(fn, x, calls: int) -> list[float]:
 
 def paths(model: torch.nn.Module, example: torch.Tensor, conv: bool) -> dict:
     """name -> (callable on a float32 NCHW tensor, setup seconds)."""
-    from cnnlab.export.onnx_export import _export_bytes
+    from cnnlab.export.onnx_export import onnx_bytes
 
     def eager(m):
         def run(x):
@@ -71,7 +71,7 @@ def paths(model: torch.nn.Module, example: torch.Tensor, conv: bool) -> dict:
     import onnxruntime as ort
 
     t0 = time.perf_counter()
-    session = ort.InferenceSession(_export_bytes(model, example[:2], {}),
+    session = ort.InferenceSession(onnx_bytes(model, example[:2], {}),
                                    providers=["CPUExecutionProvider"])  # fmt: skip
     out["onnxruntime (predict's default)"] = (
         lambda x: session.run(None, {"image": x.numpy()}),

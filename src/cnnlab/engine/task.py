@@ -170,6 +170,19 @@ class Task:
         return None
 
 
+def label_step(
+    model: nn.Module, batch: Batch, stage: str, label_smoothing: float = 0.0
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The step of a task with one label per input (images, texts): cross-entropy, with label
+    smoothing only while training, and the summed loss and correct answers of the batch."""
+    x, y = batch
+    logits = model(x).float()
+    smoothing = label_smoothing if stage == "train" else 0.0
+    loss = torch.nn.functional.cross_entropy(logits, y, label_smoothing=smoothing)
+    n = len(y)
+    return loss, {"n": n, "loss": loss.detach() * n, "acc": (logits.argmax(1) == y).sum()}
+
+
 def first_process() -> bool:
     """Whether this process is the first of its run, read from the launcher's environment
     (Lightning's and torchrun's RANK, LOCAL_RANK, NODE_RANK): code that runs before the engine

@@ -133,7 +133,7 @@ def export_onnx(
         raise ConfigError(f"--out {target} is a folder; give a file name ending in .onnx")
     model, meta = load_model(run)
     x, source = check_images(run, meta, check_n)
-    data = _export_bytes(model.eval(), to_input(x[:2], meta), metadata(meta, run))
+    data = onnx_bytes(model.eval(), to_input(x[:2], meta), metadata(meta, run))
     atomic_write(target, data)
     diff, agree = compare(model, data, to_input(x, meta), meta.task)
     return ExportResult(target, meta.task, len(data), time.perf_counter() - t0, len(x), source,
@@ -149,7 +149,7 @@ def export_for_predict(run: Path, n: int = 8) -> tuple[Path | None, str]:
     x = np.random.default_rng(0).integers(0, 256, (n, meta.in_channels, *meta.input_size),
                                           dtype=np.uint8)  # fmt: skip
     try:
-        data = _export_bytes(model, to_input(x[:2], meta), metadata(meta, run))
+        data = onnx_bytes(model, to_input(x[:2], meta), metadata(meta, run))
         diff, agree = compare(model, data, to_input(x, meta), meta.task)
     except (RunError, ImportError) as exc:
         return None, f"note: predicting with PyTorch; no ONNX export ({first_line(exc)})"
@@ -161,7 +161,7 @@ def export_for_predict(run: Path, n: int = 8) -> tuple[Path | None, str]:
                     " s; onnxruntime from now on, --runtime torch to skip)")  # fmt: skip
 
 
-def _export_bytes(model: torch.nn.Module, example: torch.Tensor, props: dict[str, str]) -> bytes:
+def onnx_bytes(model: torch.nn.Module, example: torch.Tensor, props: dict[str, str]) -> bytes:
     """The ONNX file as bytes: the graph for a dynamic batch, with `props` as metadata."""
     import onnx
 

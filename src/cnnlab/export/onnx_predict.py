@@ -3,6 +3,7 @@ module never imports torch): `cnnlab predict MODEL.onnx IMAGE...`."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,10 +64,19 @@ def fresh_export(run: Path) -> Path | None:
 
 def load_onnx(path: str | Path) -> tuple[Any, OnnxMeta]:
     """An onnxruntime session for `path` and its cnnlab metadata; one RunError line for a
-    missing file, a file that is not ONNX, or an ONNX file cnnlab did not write."""
+    missing file, a file that is not ONNX, or an ONNX file cnnlab did not write. A command
+    asks more than once (is the export fresh, which dataset, predict): the file is read once
+    while it stays the same."""
     path = Path(path)
     if not path.is_file():
         raise RunError(f"{path} does not exist; write one with: cnnlab export RUN --out {path}")
+    st = path.stat()
+    return _load(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(name: str, mtime_ns: int, size: int) -> tuple[Any, OnnxMeta]:
+    path = Path(name)
     try:
         import onnxruntime as ort
     except ImportError:

@@ -25,9 +25,15 @@ from cnnlab.nn.blocks import ConvNormAct
 PAD = 0  # the token id of padding
 
 
-def _check_dropout(p: float) -> None:
-    if not 0.0 <= p < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {p}")
+def _embedding(vocab: int, num_classes: int, embed: int, dropout: float) -> nn.Embedding:
+    """The token embedding every text model starts with (padding embeds to 0), after the
+    checks they share."""
+    for name, value in (("vocabulary size", vocab), ("num_classes", num_classes),
+                        ("embed", embed)):  # fmt: skip
+        check_positive(name, value)
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    return nn.Embedding(vocab, embed, padding_idx=PAD)
 
 
 def _windows(mask: torch.Tensor, width: int, out_len: int) -> torch.Tensor:
@@ -63,13 +69,10 @@ class TextCNN(Classifier):
     def __init__(self, vocab: int, num_classes: int, input_size: tuple[int, ...],
                  cfg: TextCNNConfig) -> None:  # fmt: skip
         super().__init__()
-        for name, value in (("vocabulary size", vocab), ("num_classes", num_classes),
-                            ("embed", cfg.embed), ("channels", cfg.channels)):  # fmt: skip
-            check_positive(name, value)
+        self.embedding = _embedding(vocab, num_classes, cfg.embed, cfg.dropout)
+        check_positive("channels", cfg.channels)
         if not cfg.widths or min(cfg.widths) < 1:
             raise ValueError(f"widths must be kernel widths >= 1, got {cfg.widths}")
-        _check_dropout(cfg.dropout)
-        self.embedding = nn.Embedding(vocab, cfg.embed, padding_idx=PAD)
         self.convs = nn.ModuleList(
             [
                 ConvNormAct(cfg.embed, cfg.channels, w, spatial_dims=1, norm="none")
@@ -109,12 +112,9 @@ class DeepTextCNN(Classifier):
     def __init__(self, vocab: int, num_classes: int, input_size: tuple[int, ...],
                  cfg: DeepTextCNNConfig) -> None:  # fmt: skip
         super().__init__()
-        check_positive("vocabulary size", vocab)
-        check_positive("num_classes", num_classes)
+        self.embedding = _embedding(vocab, num_classes, cfg.embed, cfg.dropout)
         if not cfg.widths or min(cfg.widths) < 1:
             raise ValueError(f"widths must be channel counts >= 1, got {cfg.widths}")
-        _check_dropout(cfg.dropout)
-        self.embedding = nn.Embedding(vocab, cfg.embed, padding_idx=PAD)
         stages, width = [], cfg.embed
         for w in cfg.widths:
             stages.append(nn.Sequential(ConvNormAct(width, w, 3, spatial_dims=1),
@@ -150,10 +150,7 @@ class BowMLP(Classifier):
     def __init__(self, vocab: int, num_classes: int, input_size: tuple[int, ...],
                  cfg: BowMLPConfig) -> None:  # fmt: skip
         super().__init__()
-        check_positive("vocabulary size", vocab)
-        check_positive("num_classes", num_classes)
-        _check_dropout(cfg.dropout)
-        self.embedding = nn.Embedding(vocab, cfg.embed, padding_idx=PAD)
+        self.embedding = _embedding(vocab, num_classes, cfg.embed, cfg.dropout)
         layers: list[nn.Module] = []
         width = cfg.embed
         for h in cfg.hidden:

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from cnnlab.data import Augment, BatchLoader, ImageData, default_augment
 from cnnlab.data.datasets import load_dataset_of
 from cnnlab.data.loader import normalize
 from cnnlab.engine import runs
-from cnnlab.engine.task import Context, Task
+from cnnlab.engine.task import Context, Task, label_step
 from cnnlab.models import MODELS, build_for_input
 from cnnlab.nn.init import init_weights, parse_init
 from cnnlab.tasks.classify.config import TrainConfig
@@ -102,12 +101,7 @@ class ClassifyTask(Task):
 
     def step(self, model: nn.Module, batch: Any, stage: str):
         """Loss and summed statistics of one batch; label smoothing only while training."""
-        x, y = batch
-        logits = model(x).float()
-        smoothing = self.cfg.label_smoothing if stage == "train" else 0.0
-        loss = F.cross_entropy(logits, y, label_smoothing=smoothing)
-        n = len(y)
-        return loss, {"n": n, "loss": loss.detach() * n, "acc": (logits.argmax(1) == y).sum()}
+        return label_step(model, batch, stage, self.cfg.label_smoothing)
 
     def epoch_line(self, row: dict[str, float], epochs: int) -> str:
         parts = [f"epoch {int(row['epoch'])}/{epochs}",

@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from cnnlab.data.text import TextData, load_text_data
 from cnnlab.engine import runs
-from cnnlab.engine.task import Context, Task, num_batches, stride
+from cnnlab.engine.task import Context, Task, label_step, num_batches, stride
 from cnnlab.models import create_task_model, task_models
 from cnnlab.tasks.text.config import TASK, TextConfig
 from cnnlab.tasks.text.tokens import encode, train_tokenizer
@@ -92,12 +91,7 @@ class TextTask(Task):
             yield self.val_x[idx], self.val_y[idx]
 
     def step(self, model: nn.Module, batch: Any, stage: str):
-        x, y = batch
-        logits = model(x).float()
-        smoothing = self.cfg.label_smoothing if stage == "train" else 0.0
-        loss = F.cross_entropy(logits, y, label_smoothing=smoothing)
-        n = len(y)
-        return loss, {"n": n, "loss": loss.detach() * n, "acc": (logits.argmax(1) == y).sum()}
+        return label_step(model, batch, stage, self.cfg.label_smoothing)
 
     def epoch_line(self, row: dict[str, float], epochs: int) -> str:
         return super().epoch_line(row, epochs).replace("img/s", "texts/s")
