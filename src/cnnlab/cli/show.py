@@ -35,10 +35,13 @@ def register(sub: Any) -> dict:
                    help="output folder (default runs/show/filters-<image name>)")  # fmt: skip
     what.add_subcommand("filters", f, help="classic kernels (Sobel, Laplacian, ...) on an image")
 
-    m = parser_for(help="the feature maps of every conv layer of a trained run for one image")
-    m.add_argument("run", type=str, help="run folder written by cnnlab train")
+    m = parser_for(help="the feature maps of every conv layer of a trained run for one image; "
+                   "for a text run, each token's share of the prediction (--text)")  # fmt: skip
+    m.add_argument("run", type=str, help="run folder written by cnnlab train or cnnlab text")
     m.add_argument("image", type=str | None, nargs="?", default=None,
                    help="image file or .npy (default: the run's stored test image)")  # fmt: skip
+    m.add_argument("--text", type=str, action="append", default=None,
+                   help="text runs: a text to explain (repeatable)")  # fmt: skip
     m.add_argument("--max_maps", type=int, default=32, help="channels drawn per layer")
     m.add_argument("--scale", type=str, default="layer",
                    help="layer: one colour scale a layer; map: each map to its range")  # fmt: skip
@@ -129,6 +132,8 @@ def features(ns: Any) -> int:
     if ns.scale not in ("layer", "map"):
         raise ValueError(f"scale must be 'layer' or 'map', got {ns.scale!r}")
     run = Path(ns.run)
+    if ns.text or _is_text_run(run):
+        return text_features(ns, run)
     model, meta = load_model(run)
     taps_of.first_conv(model, f"run {run} (model {meta.model!r})")
     image = _image_for(run, ns.image)
@@ -153,6 +158,45 @@ def features(ns: Any) -> int:
         shape = "x".join(str(s) for s in t.shape[1:])
         console.print(f"{name} [{shape}]: {_out(path)}", highlight=False)
     console.print(f"overview (8 maps per layer): {_out(out / 'overview.png')}", highlight=False)
+    return 0
+
+
+def _is_text_run(run: Path) -> bool:
+    from cnnlab.engine.runs import read_meta
+
+    return read_meta(run).task == "text"
+
+
+def text_features(ns: Any, run: Path) -> int:
+    """`cnnlab show features RUN --text "..."`: each token's share of the prediction."""
+    from rich.text import Text
+
+    from cnnlab.core.errors import ConfigError
+    from cnnlab.tasks.text.inside import headline, write_text_features
+    from cnnlab.viz.text import terminal_styles
+
+    if ns.image is not None:
+        raise ConfigError(f"{run} is a text run: give texts with --text, not {ns.image}")
+    if not ns.text:
+        raise ConfigError(f'{run} is a text run: give a text to explain with --text "..."')
+    out = Path(ns.out) if ns.out else run / "show"
+    done, page = write_text_features(run, list(ns.text), out, ns.dpi)
+    for view, png in done:
+        console.print(headline(view), highlight=False, markup=False)
+        line = Text(view.text.replace("\n", " "))
+        for (a, b), style in zip(view.spans, terminal_styles(view.scores), strict=True):
+            line.stylize(style, a, b)
+        console.print(line)
+        for gram, width, share in view.windows:
+            tokens = f"{width} token" + "s" * (width > 1)
+            console.print(f"  fired: {gram!r} ({tokens}) {share:+.3f}", highlight=False,
+                          markup=False)  # fmt: skip
+        if view.cut:
+            console.print(f"  note: {view.cut} tokens after the first {len(view.spans)} were "
+                          "cut (the run's --max_len)", highlight=False)  # fmt: skip
+        console.print(f"  figure: {_out(png)}", highlight=False)
+    console.print(f"page: {_out(page)} (orange: for the predicted class; blue: against; "
+                  f"{done[0][0].method})", highlight=False)  # fmt: skip
     return 0
 
 

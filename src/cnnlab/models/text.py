@@ -36,7 +36,7 @@ def _embedding(vocab: int, num_classes: int, embed: int, dropout: float) -> nn.E
     return nn.Embedding(vocab, embed, padding_idx=PAD)
 
 
-def _windows(mask: torch.Tensor, width: int, out_len: int) -> torch.Tensor:
+def valid_windows(mask: torch.Tensor, width: int, out_len: int) -> torch.Tensor:
     """Which outputs of a width-`width` convolution (padding width // 2) the text alone would
     have: with n real tokens first, the first n + 2 (width // 2) - width + 1. Padding added
     after a text then never adds a window. Shapes: (B, L) bool -> (B, out_len) bool."""
@@ -90,7 +90,7 @@ class TextCNN(Classifier):
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         mask = x != PAD
         maps = self.feature_maps(x)
-        pooled = [_masked_max(h, _windows(mask, conv[0].kernel_size[0], h.shape[2]))
+        pooled = [_masked_max(h, valid_windows(mask, conv[0].kernel_size[0], h.shape[2]))
                   for h, conv in zip(maps, self.convs, strict=True)]  # fmt: skip
         return self.dropout(torch.cat(pooled, dim=1))  # (B, channels * widths)
 

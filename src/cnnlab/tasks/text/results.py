@@ -164,22 +164,34 @@ def read_texts(files: list[str]) -> list[str]:
     return texts
 
 
+def load_text_run(run: Path) -> tuple[torch.nn.Module, Any, Any]:
+    """A finished text run's model, its ModelMeta and its tokenizer."""
+    from cnnlab.engine.runs import load_model
+
+    model, meta = load_model(run)
+    if meta.task != "text":
+        raise ConfigError(f"{run} is a {meta.task} run, not a text run: texts go to text runs")
+    tok_path = Path(run) / "tokenizer.json"
+    if not tok_path.is_file():
+        raise RunError(f"{run} has no tokenizer.json: the run has not finished; resume it")
+    return model, meta, load_tokenizer(tok_path)
+
+
 def predict_lines(run: Path, files: list[str], texts: list[str], topk: int = 3) -> list[str]:
     """`cnnlab predict RUN --text ...` / `RUN texts.txt`: each text's classes, most likely
     first, with probabilities."""
-    from cnnlab.engine.runs import load_model
-
     if topk < 1:
         raise ConfigError(f"--topk must be >= 1, got {topk}")
     texts = texts + read_texts(files)
     if not texts:
         raise ConfigError('give texts to classify: --text "..." or a .txt file, one per line')
-    model, meta = load_model(run)
-    tok_path = Path(run) / "tokenizer.json"
-    if not tok_path.is_file():
-        raise RunError(f"{run} has no tokenizer.json: the run has not finished; resume it")
-    ids = torch.from_numpy(encode(load_tokenizer(tok_path), texts, int(meta.input_size[0])))
-    probs = probabilities(model, ids)
+    model, meta, tokenizer = load_text_run(run)
+    ids = encode(tokenizer, texts, int(meta.input_size[0]))
+    empty = np.flatnonzero(ids.max(axis=1, initial=0) == 0)
+    if len(empty):
+        raise DataError(f"the text {texts[empty[0]][:40]!r} has no tokens for this run's "
+                        "tokenizer; give a text with words in it")  # fmt: skip
+    probs = probabilities(model, torch.from_numpy(ids))
     k = min(topk, probs.shape[1])
     lines = []
     for t, p in zip(texts, probs, strict=True):

@@ -17,7 +17,7 @@ from cnnlab.engine import runs
 from cnnlab.engine.task import Context, Task, label_step, num_batches, stride
 from cnnlab.models import create_task_model, task_models
 from cnnlab.tasks.text.config import TASK, TextConfig
-from cnnlab.tasks.text.tokens import encode, train_tokenizer
+from cnnlab.tasks.text.tokens import GLOVE_DIM, encode, glove_rows, train_tokenizer
 
 EVAL_BATCH = 512  # texts per forward pass when evaluating
 
@@ -48,7 +48,12 @@ class TextTask(Task):
             )  # fmt: skip
             ctx.log(f"data: {self.data.source}")
         d = self.data
-        self.tokenizer = train_tokenizer(d.train_texts, cfg.tokenizer, cfg.vocab_size)
+        kind = "word" if cfg.tokenizer == "glove" else cfg.tokenizer
+        self.tokenizer = train_tokenizer(d.train_texts, kind, cfg.vocabulary)
+        self.model_args = dict(cfg.model_args)
+        if cfg.tokenizer == "glove":
+            self.model_args.setdefault("embed", GLOVE_DIM)
+            self.glove = glove_rows(self.tokenizer.get_vocab())  # fails early without GloVe
         ids = lambda texts: torch.from_numpy(encode(self.tokenizer, texts, cfg.max_len))  # noqa: E731
         self.train_x, self.val_x, self.test_x = ids(d.train_texts), ids(d.val_texts), ids(
             d.test_texts)  # fmt: skip
@@ -62,20 +67,26 @@ class TextTask(Task):
     def build_model(self) -> nn.Module:
         cfg = self.cfg
         torch.manual_seed(cfg.seed)
-        return create_task_model(TASK, cfg.model, self.vocab, self.data.num_classes,
-                                 (cfg.max_len,), **cfg.model_args)  # fmt: skip
+        model = create_task_model(TASK, cfg.model, self.vocab, self.data.num_classes,
+                                  (cfg.max_len,), **self.model_args)  # fmt: skip
+        if cfg.tokenizer == "glove":
+            start_from_glove(model.embedding, *self.glove)
+        return model
 
     def meta(self, model: nn.Module) -> runs.ModelMeta:
         cfg, d = self.cfg, self.data
-        return runs.ModelMeta(model=cfg.model, config=dict(cfg.model_args),
+        return runs.ModelMeta(model=cfg.model, config=dict(self.model_args),
                               in_channels=self.vocab, num_classes=d.num_classes,
                               input_size=(cfg.max_len,), classes=list(d.classes), mean=(),
                               std=(), data=d.source, task=TASK,
                               extra={"tokenizer": cfg.tokenizer})  # fmt: skip
 
     def describe(self, model: nn.Module) -> str:
-        return (f"{self.vocab:,} tokens ({self.cfg.tokenizer}), {len(self.train_y)} train / "
-                f"{len(self.val_y)} val texts")  # fmt: skip
+        glove = ""
+        if self.cfg.tokenizer == "glove":
+            glove = f", {len(self.glove[0]):,} of them from GloVe"
+        return (f"{self.vocab:,} tokens ({self.cfg.tokenizer}{glove}), {len(self.train_y)} "
+                f"train / {len(self.val_y)} val texts")  # fmt: skip
 
     def num_train_batches(self) -> int:
         return num_batches(len(self.train_y), self.cfg.batch_size, self.ctx)
@@ -121,3 +132,16 @@ class TextTask(Task):
         results = write_text_results(folder, model, self, result)
         result.extra["results"] = results
         return results["test"]
+
+
+def start_from_glove(embedding: nn.Embedding, ids: Any, vectors: Any) -> None:
+    """Rows `ids` of the embedding become the GloVe `vectors` (in its first 50 dimensions; any
+    more are random); the other rows are drawn at the vectors' own scale, padding stays 0."""
+    w, dim = embedding.weight, vectors.shape[1]
+    if w.shape[1] < dim:
+        raise ValueError(f"GloVe vectors have {dim} dimensions; embed must be >= {dim}, "
+                         f"got {w.shape[1]}")  # fmt: skip
+    with torch.no_grad():
+        w.normal_(0.0, float(vectors.std()) if len(vectors) else 1.0)
+        w[torch.as_tensor(ids), :dim] = torch.as_tensor(vectors)
+        w[embedding.padding_idx or 0] = 0.0

