@@ -196,6 +196,10 @@ JOBS: dict[str, Job] = {
     "transfer-diagnosis": Job("docs/transfer.md", (), "", diagnosis_table,
                               "in Python: `diagnose(backbone, target, source, seed=s)` for the "
                               "transfer study's backbone, s = 0 and 1"),
+    "text-compare": Job("docs/text.md", ("compare", "text"), "--out", table_md,
+                        figures=(("figures/text-compare.png", "text/compare.png"),)),
+    "text-tokenizers": Job("docs/text.md", ("compare", "text", "--models", "text-cnn",
+                                            "--tokenizer", "bpe,word,glove"), "--out", table_md),
 }  # fmt: skip
 
 

@@ -30,7 +30,7 @@ COMMANDS |= {
     "predict": ("runs", "classify images with a trained run"),
     "report": ("runs", "write runs/<name>/report.html"),
     "export": ("export", "export a run as ONNX, checked with onnxruntime"),
-    "compare": ("compare", "compare models (mlp-vs-cnn)"),
+    "compare": ("compare", "compare models (mlp-vs-cnn, text)"),
     "demo": ("compare", "MLP vs CNN on Fashion-MNIST with a report (~2 min)"),
     "study": ("study", "run a study (init, transfer, autoencoder)"),
     "show": ("show", "filters on an image, feature maps, learned kernels"),

@@ -9,14 +9,14 @@ from jsonargparse import ArgumentParser
 
 from cnnlab.cli.common import config_from, console, parser_for, table
 from cnnlab.core.io import free_folder
-from cnnlab.studies.configs import MLPvsCNNConfig
+from cnnlab.studies.configs import MLPvsCNNConfig, TextCompareConfig
 
 
 def register(sub: Any) -> dict:
     compare = ArgumentParser(
         description="compare models on the same data and budget", exit_on_error=False
     )
-    sub.add_subcommand("compare", compare, help="compare models (mlp-vs-cnn)")
+    sub.add_subcommand("compare", compare, help="compare models (mlp-vs-cnn, text)")
     csub = compare.add_subcommands(dest="study", required=True)
     csub.add_subcommand(
         "mlp-vs-cnn",
@@ -25,6 +25,14 @@ def register(sub: Any) -> dict:
             "MLP vs CNN: parameters, accuracy, and accuracy on shifted and rotated test images",
         ),
         help="MLP vs CNN on the same data and time budget",
+    )
+    csub.add_subcommand(
+        "text",
+        parser_for(
+            TextCompareConfig,
+            "text-cnn vs bow-mlp vs TF-IDF + logistic regression: the same splits, several seeds",
+        ),  # fmt: skip
+        help="text-cnn vs bow-mlp vs the TF-IDF baseline, over seeds (docs/text.md)",
     )
     demo = parser_for(help="the main job in under 2 minutes: MLP vs CNN on Fashion-MNIST")
     demo.add_argument("--budget", type=float, default=35.0, help="training seconds per model")
@@ -39,6 +47,8 @@ def register(sub: Any) -> dict:
 def run_compare(ns: Any) -> int:
     if ns.study == "mlp-vs-cnn":
         return mlp_vs_cnn(config_from(ns["mlp-vs-cnn"], MLPvsCNNConfig))
+    if ns.study == "text":
+        return compare_text(config_from(ns["text"], TextCompareConfig))
     raise ValueError(f"unknown comparison {ns.study!r}")
 
 
@@ -66,4 +76,20 @@ def mlp_vs_cnn(cfg: MLPvsCNNConfig) -> int:
     (out / "result.json").write_text(result.to_json())
     (out / "table.md").write_text(Table(headers, rows).markdown())
     console.print(f"report: {path.resolve()}   ({time.perf_counter() - t0:.0f} s)")
+    return 0
+
+
+def compare_text(cfg: TextCompareConfig) -> int:
+    from cnnlab.studies import text_compare as study
+
+    t0 = time.perf_counter()
+    out = free_folder(cfg.out)
+    cfg = TextCompareConfig(**{**cfg.__dict__, "out": str(out)})
+    result = study.run(cfg, console=console)
+    headers, rows = result.table()
+    console.print(f"data: {result.source}; tokenizer {result.tokenizer}", highlight=False)
+    console.print(table(headers, rows, "text models on the same splits (test set)"))
+    written, fig = study.write(result, out)
+    console.print(f"table: {written}   figure: {fig}   ({time.perf_counter() - t0:.0f} s)",
+                  highlight=False)  # fmt: skip
     return 0

