@@ -49,7 +49,10 @@ def test_a_keyword_task_is_learned_and_the_run_folder_is_complete(keyword_run):
     assert r["test"]["accuracy"] > 0.9 and r["test"]["macro_f1"] > 0.9
     assert r["classes"] == ["bad", "good"] and r["baseline"]["accuracy"] > 0.9
     assert sum(map(sum, r["confusion"])) == r["texts"]["test"]
-    assert "most confidently wrong" in (keyword_run / "report.html").read_text()
+    report = (keyword_run / "report.html").read_text()
+    assert "most confidently wrong" in report and "What the convolutions see" in report
+    assert [x["class"] for x in r["seen"]] == ["bad", "good"]  # one drawn text per class
+    assert all((keyword_run / x["figure"]).is_file() for x in r["seen"])
 
 
 def test_predict_texts_and_text_files(capsys, keyword_run, tmp_path):

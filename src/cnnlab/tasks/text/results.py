@@ -88,9 +88,37 @@ def write_text_results(folder: Path, model: torch.nn.Module, task: Any, fit: Any
                                "macro_f1": b.macro_f1, "seconds": round(b.seconds, 2),
                                "features": b.features}  # fmt: skip
     save_tokenizer(task.tokenizer, folder / "tokenizer.json")
+    results["seen"] = draw_seen(folder, model, task, probs, pred)
     atomic_write(folder / "results.json", json.dumps(results, indent=2))
     text_report(folder)
     return results
+
+
+def draw_seen(folder: Path, model: torch.nn.Module, task: Any, probs: np.ndarray,
+              pred: np.ndarray, longest: int = 140) -> list[dict[str, str]]:  # fmt: skip
+    """For each class, the most confidently right test text (up to `longest` characters)
+    with its token shares drawn: figures/seen-CLASS.png, for the report."""
+    from cnnlab.tasks.text.inside import explain_text, headline
+    from cnnlab.viz.figures import save_figure
+    from cnnlab.viz.text import plot_token_scores
+
+    d, seen = task.data, []
+    short = np.array([0 < len(t) <= longest for t in d.test_texts])
+    model = model.float().eval()
+    for k, name in enumerate(d.classes):
+        right = np.flatnonzero((pred == k) & (d.test_y == k) & short)
+        if not len(right):
+            continue
+        i = int(right[np.argmax(probs[right, k])])
+        try:
+            v = explain_text(model, task.tokenizer, d.test_texts[i], task.cfg.max_len, d.classes)
+        except DataError:  # a text without tokens: nothing to draw
+            continue
+        path = folder / "figures" / f"seen-{k}.png"
+        save_figure(plot_token_scores(v.text, v.spans, v.scores, headline(v)), path)
+        seen.append({"class": name, "text": v.text, "figure": str(path.relative_to(folder)),
+                     "method": v.method})  # fmt: skip
+    return seen
 
 
 def _rows(results: dict[str, Any]) -> list[list[str]]:
@@ -118,7 +146,7 @@ def summary_lines(fit: Any) -> list[Any]:
 def text_report(folder: Path) -> Path:
     """folder/report.html from results.json: the test table beside the baseline, per class,
     the confusion matrix and the most confidently wrong texts."""
-    from cnnlab.viz.report import Section, Table, write_report
+    from cnnlab.viz.report import Image, Section, Table, write_report
 
     path = Path(folder) / "results.json"
     if not path.is_file():
@@ -134,6 +162,8 @@ def text_report(folder: Path) -> Path:
                 f"{r['texts']['test']} test texts; tokenizer {r['tokenizer']} with "
                 f"{r['vocab']:,} tokens; {r['parameters']:,} parameters.")  # fmt: skip
         rows = _rows(r)
+        seen = [Image(f"{x['class']}: {x['text']}", (Path(folder) / x["figure"]).read_bytes())
+                for x in r.get("seen", []) if (Path(folder) / x["figure"]).is_file()]  # fmt: skip
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise RunError(f"{path} is damaged ({exc}); train the run again") from None
     sections = [
@@ -144,6 +174,13 @@ def text_report(folder: Path) -> Path:
         Section("The most confidently wrong test texts",
                 tables=[Table(["text", "true", "predicted", "p"], wrong)]),
     ]  # fmt: skip
+    if seen:
+        sections.append(Section(
+            "What the convolutions see",
+            "For each class, the test text the model is surest of, rightly: each token coloured "
+            "by its share of the predicted class's logit (orange for, blue against; "
+            f"{r['seen'][0]['method']}). `cnnlab show features RUN --text \"...\"` draws any "
+            "text.", images=seen))  # fmt: skip
     return write_report(Path(folder) / "report.html", "Text classification", sections)
 
 
