@@ -48,11 +48,11 @@ def main() -> None:
     args = ap.parse_args()
     from cnnlab.data.text import load_text_data
     from cnnlab.tasks.text.baseline import tfidf_baseline
-    from cnnlab.tasks.text.results import load_text_run, probabilities
+    from cnnlab.tasks.text.results import probabilities
     from cnnlab.tasks.text.run import text
+    from cnnlab.tasks.text.saved import load_text_run
     from cnnlab.tasks.text.tokens import encode
 
-    torch.set_num_threads(torch.get_num_threads())
     data = load_text_data("tweets", train_limit=3000, seed=0)
     tweet = sorted(data.test_texts, key=len)[len(data.test_texts) // 2]  # the median length
     rows = []

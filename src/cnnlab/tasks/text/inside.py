@@ -139,7 +139,7 @@ def write_text_features(run: Any, texts: list[str], out: Any, dpi: int = 110):
     from pathlib import Path
 
     from cnnlab.core.io import atomic_write
-    from cnnlab.tasks.text.results import load_text_run
+    from cnnlab.tasks.text.saved import load_text_run
     from cnnlab.viz.figures import save_figure
     from cnnlab.viz.text import plot_token_scores, token_scores_html
 

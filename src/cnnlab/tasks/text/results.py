@@ -12,7 +12,8 @@ import torch
 
 from cnnlab.core.errors import ConfigError, DataError, RunError
 from cnnlab.core.io import atomic_write
-from cnnlab.tasks.text.tokens import encode, load_tokenizer, save_tokenizer
+from cnnlab.tasks.text.saved import load_text_run
+from cnnlab.tasks.text.tokens import encode, save_tokenizer
 
 WRONG = 10  # the most confidently wrong test texts shown
 
@@ -199,19 +200,6 @@ def read_texts(files: list[str]) -> list[str]:
                             "one text per line") from None  # fmt: skip
         texts += [line.strip() for line in lines if line.strip()]
     return texts
-
-
-def load_text_run(run: Path) -> tuple[torch.nn.Module, Any, Any]:
-    """A finished text run's model, its ModelMeta and its tokenizer."""
-    from cnnlab.engine.runs import load_model
-
-    model, meta = load_model(run)
-    if meta.task != "text":
-        raise ConfigError(f"{run} is a {meta.task} run, not a text run: texts go to text runs")
-    tok_path = Path(run) / "tokenizer.json"
-    if not tok_path.is_file():
-        raise RunError(f"{run} has no tokenizer.json: the run has not finished; resume it")
-    return model, meta, load_tokenizer(tok_path)
 
 
 def predict_lines(run: Path, files: list[str], texts: list[str], topk: int = 3) -> list[str]:
