@@ -4,7 +4,7 @@ into a generated section of the page (<!-- begin:NAME --> ... <!-- end:NAME -->)
 command, the wall time and the machine. No figure in those tables is typed by hand;
 tests/test_docs.py checks that every measured table of docs/ sits in such a section.
 
-    python benchmarks/doc_tables.py                 # every job (about 40 minutes on 2 cores)
+    python benchmarks/doc_tables.py                 # every job (about 65 minutes on 2 cores)
     python benchmarks/doc_tables.py init-mlp demo   # some
     python benchmarks/doc_tables.py --list
 """

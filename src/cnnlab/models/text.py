@@ -58,7 +58,7 @@ class TextCNNConfig:
 
     embed: int = 128
     widths: tuple[int, ...] = (2, 3, 4, 5)
-    channels: int = 128
+    channels: int = 64
     dropout: float = 0.5
 
 

@@ -15,6 +15,12 @@ AGAINST = np.array([33, 102, 172]) / 255  # blue: speaks against it
 MONO = "DejaVu Sans Mono"
 
 
+def drawable(text: str) -> str:
+    """`text` with what a font cannot draw (control characters, emoji and other characters
+    beyond the basic plane) as a middle dot: the same length, so token offsets still hold."""
+    return "".join(c if c.isprintable() and ord(c) <= 0xFFFF else "\u00b7" for c in text)
+
+
 def token_colors(scores: np.ndarray) -> np.ndarray:
     """RGB in [0, 1] per score: white at 0, full colour at the largest |score|.
     Shapes: (n,) -> (n, 3)."""
@@ -46,7 +52,7 @@ def _lines(text: str, width: int) -> list[tuple[int, int]]:
 def plot_token_scores(text: str, spans: list[tuple[int, int]], scores: np.ndarray,
                       title: str = "", width: int = 72) -> Figure:  # fmt: skip
     """The text in a monospaced font, each token on its colour, wrapped at `width` columns."""
-    text = text.replace("\n", " ")
+    text = drawable(text.replace("\n", " "))
     colors, owner = token_colors(scores), _owner(text, spans)
     lines = _lines(text, width)
     cols = max(1, max(b - a for a, b in lines))

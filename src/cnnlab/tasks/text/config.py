@@ -56,7 +56,7 @@ class TextConfig(LoopConfig):
     val_fraction: float = 0.1
     test_fraction: float = 0.1
     train_limit: int | None = None
-    epochs: int = 6
+    epochs: int = 4
     weight_decay: float = 1e-2
 
     def __post_init__(self) -> None:
