@@ -52,3 +52,14 @@ def test_the_tfidf_baseline_beats_chance_on_the_tweets_slice(monkeypatch):
     majority = np.bincount(data.test_y).max() / len(data.test_y)
     assert r.accuracy > majority + 0.1 and 0.4 < r.macro_f1 <= 1
     assert r.predictions.shape == data.test_y.shape and r.features > 1000
+
+
+@pytest.mark.parametrize("kind", ["bpe", "word"])
+def test_long_texts_give_the_ids_of_the_whole_text(kind):
+    tok = train_tokenizer(["the flight was late again", "great crew and seat"] * 5, kind, 200)
+    long = "the flight was late again " * 4000  # 104,000 characters
+    spaced = " " * 5000 + "great crew " * 100  # its tokens start far in
+    for text in (long, spaced, "great crew"):
+        want = tok.encode(text).ids[:16]
+        got = encode(tok, [text], 16)[0]
+        assert got[: len(want)].tolist() == want and not got[len(want) :].any()

@@ -63,10 +63,23 @@ def encode(tok: Tokenizer, texts: list[str], max_len: int) -> np.ndarray:
     """Token ids, each text cut to `max_len` tokens and padded with 0 after its tokens.
     Shapes: -> (len(texts), max_len) int64."""
     out = np.zeros((len(texts), max_len), dtype=np.int64)
+    texts = [_head(tok, t, max_len) for t in texts]
     for i, e in enumerate(tok.encode_batch(texts)):
         ids = e.ids[:max_len]
         out[i, : len(ids)] = ids
     return out
+
+
+def _head(tok: Tokenizer, text: str, max_len: int) -> str:
+    """The start of `text` that holds more than `max_len` tokens (so its first `max_len` are
+    those of the whole text), or all of it: a text of 100,000 characters is not tokenized
+    whole to keep 64 tokens. The start grows 4x until it holds enough."""
+    limit = 16 * (max_len + 1)
+    while limit < len(text):
+        if len(tok.encode(text[:limit]).ids) > max_len:
+            return text[:limit]
+        limit *= 4
+    return text
 
 
 def save_tokenizer(tok: Tokenizer, path: Path) -> None:
