@@ -188,3 +188,36 @@ def test_random_bytes_as_a_nifti_volume(tmp_path_factory, data, which):
     text = one_line_error(["segment", "--data", root, "--dims", "3", "--epochs", "1",
                            "--runs_dir", root / "runs"], root)  # fmt: skip
     assert "c.nii.gz" in text and not (root / "runs").exists()
+
+
+@pytest.fixture(scope="module")
+def text_run(tmp_path_factory):
+    """A tiny finished text run (word tokenizer), trained once for this module."""
+    from rich.console import Console
+
+    from cnnlab.tasks.text.run import text
+
+    root = tmp_path_factory.mktemp("hostile-text")
+    csv = root / "t.csv"
+    csv.write_text("text,label\n" + "".join(f"good day {i},pos\nbad day {i},neg\n"
+                                            for i in range(30)))  # fmt: skip
+    r = text(data=str(csv), epochs=1, vocab_size=50, max_len=8, tokenizer="word",
+             baseline=False, precision="32", progress=False, runs_dir=str(root / "runs"),
+             name="t", console=Console(quiet=True))  # fmt: skip
+    return r.folder
+
+
+@SETTINGS
+@given(data=st.binary(max_size=400))
+def test_random_bytes_as_a_text_csv_or_a_tokenizer(text_run, tmp_path_factory, data):
+    root = tmp_path_factory.mktemp("csv")
+    (root / "d.csv").write_bytes(data)
+    one_line_error(["text", "--data", root / "d.csv", "--runs_dir", root / "runs"], root)
+    assert not (root / "runs").exists()
+    with tempfile.TemporaryDirectory() as tmp:
+        run = Path(shutil.copytree(text_run, Path(tmp) / "run"))
+        (run / "tokenizer.json").write_bytes(data)
+        one_line_error(["predict", run, "--text", "good day"], run)
+        one_line_error(["show", "features", run, "--text", "good day", "--out",
+                        Path(tmp) / "out"], run)  # fmt: skip
+        assert not (Path(tmp) / "out").exists()
