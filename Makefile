@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup lint bench bench-long clean
+.PHONY: demo test setup speech-tools lint bench bench-long clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,22 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/cnnlab demo
 
-test: $(STAMP)
+# the speech synthesizers of the keyword task (Debian packages): installed when missing and
+# this user can (root or passwordless sudo); else the keyword tests skip (fail under CI)
+speech-tools:
+	@if ! command -v espeak-ng >/dev/null || ! command -v flite >/dev/null \
+	    || ! command -v sox >/dev/null; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then SUDO=""; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo"; \
+	  else SUDO="none"; fi; \
+	  if [ "$$SUDO" != "none" ]; then ($$SUDO apt-get update -qq \
+	    && $$SUDO apt-get install -y -qq espeak-ng flite sox >/dev/null) \
+	    || echo "note: could not install espeak-ng flite sox; the keyword tests will skip"; \
+	  else echo "note: espeak-ng, flite or sox is missing (apt-get install espeak-ng flite sox);" \
+	    "the keyword tests will skip"; fi; \
+	fi
+
+test: $(STAMP) speech-tools
 	CNNLAB_OFFLINE=1 $(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -13,9 +13,19 @@ def register(sub: Any) -> dict:
     p.add_argument("--num_classes", type=int, default=10, help="classes (outputs) of the models")
     p.add_argument("--input_size", type=int, default=28, help="square input size")
     sub.add_subcommand("models", p, help="list models and parameter counts")
-    d = parser_for(help="list the named datasets and where each is found")
+    d = parser_for(help="list the named datasets and where each is found; `cnnlab datasets "
+                   "make keywords` generates the synthetic keyword set")  # fmt: skip
+    d.add_argument("action", type=str | None, nargs="?", default=None,
+                   help="make: generate a dataset into the cache")  # fmt: skip
+    d.add_argument("name", type=str | None, nargs="?", default=None,
+                   help="the dataset to make: keywords")  # fmt: skip
     d.add_argument("--examples", action="store_true",
                    help="list the sample images that ship with cnnlab instead")  # fmt: skip
+    d.add_argument("--voices", type=int | None, default=None,
+                   help="make keywords: espeak-ng voices (default: all, about 100)")  # fmt: skip
+    d.add_argument("--per_word", type=int, default=4,
+                   help="make keywords: clips per word and voice")  # fmt: skip
+    d.add_argument("--seed", type=int, default=0, help="make keywords: seeds voices and clips")
     sub.add_subcommand("datasets", d, help="list datasets and where they are found")
     i = parser_for(help="list the weight-initialization schemes (for --init)")
     sub.add_subcommand("inits", i, help="list weight-initialization schemes")
@@ -58,6 +68,8 @@ def models(ns: Any) -> int:
 
 
 def datasets(ns: Any) -> int:
+    if ns.action is not None:
+        return make(ns)
     if ns.examples:
         return examples()
     from cnnlab.data.datasets import DATASETS, EMBEDDED, locate
@@ -77,8 +89,42 @@ def datasets(ns: Any) -> int:
     tweets = find_tweets()
     rows.append(["tweets", str(tweets) if tweets else f"embedded slice ({EMBEDDED_TWEETS.name})",
                  "about 38,000 tweets labelled negative / neutral / positive (text)"])  # fmt: skip
+    from cnnlab.data.keywords import cached_keywords, has_espeak
+
+    kw = cached_keywords()
+    rows.append(["keywords", str(kw) if kw.is_file() else ("generated on first use (espeak-ng)"
+                 if has_espeak() else "needs espeak-ng: apt-get install espeak-ng flite sox"),
+                 "synthetic speech commands: 10 words, unknown, silence (audio)"])  # fmt: skip
     console.print(table(["dataset", "found at", "description"], rows, text=(1, 2)))
     console.print(f"embedded default: {EMBEDDED}; any folder of class sub-folders also works")
+    return 0
+
+
+def make(ns: Any) -> int:
+    """`cnnlab datasets make keywords`: generate the synthetic keyword set into the cache."""
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from cnnlab.core.errors import ConfigError
+    from cnnlab.data.keywords import cached_keywords, make_keywords, read_keywords
+
+    if ns.action != "make":
+        raise ConfigError(f"unknown action {ns.action!r}: cnnlab datasets [make keywords]")
+    if ns.name != "keywords":
+        raise ConfigError(f"cnnlab datasets make knows one dataset, keywords; got {ns.name!r}")
+    t0 = time.perf_counter()
+    columns = (TextColumn("keywords"), BarColumn(), TextColumn("{task.completed}/{task.total} "
+               "clips"), TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("clips", total=None)
+        step = lambda d, n: bar.update(task, completed=d, total=n)  # noqa: E731
+        path = make_keywords(cached_keywords(), ns.voices, ns.per_word, ns.seed, progress=step)
+    data = read_keywords(path)
+    console.print(data.source, highlight=False)
+    sizes = ", ".join(f"{len(v):,} {k}" for k, v in data.y.items())
+    console.print(f"{sizes} clips of 1 s at 16 kHz; {path.stat().st_size / 1e6:.0f} MB; "
+                  f"{time.perf_counter() - t0:.0f} s", highlight=False)  # fmt: skip
     return 0
 
 
