@@ -12,7 +12,7 @@ from cnnlab.engine.runs import ModelMeta
 from cnnlab.models import ALL_MODELS, TASK_MODELS, create_task_model
 
 IN, H, W = 1, 28, 28
-OUT = {"classify": 10, "autoencode": IN, "segment": 3, "transfer": 4, "text": 3}
+OUT = {"classify": 10, "autoencode": IN, "segment": 3, "transfer": 4, "text": 3, "keywords": 12}
 VOCAB, LENGTH = 50, 16  # text models take token ids (B, LENGTH) of a VOCAB-word vocabulary
 BACKBONE = {"run": {"model": "cnn-small", "config": {}, "in_channels": 1, "num_classes": 5,
                     "input_size": [28, 28], "task": "classify"}}  # fmt: skip
@@ -50,7 +50,7 @@ def test_entry_maps_its_tasks_input_to_its_tasks_output(task: str, name: str):
     with torch.no_grad():
         out = model(x)
     want = {"classify": (2, 10), "transfer": (2, 4), "autoencode": (2, IN, H, W),
-            "segment": (2, 3, H, W), "text": (2, 3)}[task]  # fmt: skip
+            "segment": (2, 3, H, W), "text": (2, 3), "keywords": (2, 12)}[task]  # fmt: skip
     assert tuple(out.shape) == want
     assert torch.isfinite(out).all()
 

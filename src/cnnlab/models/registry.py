@@ -16,6 +16,16 @@ from torch import nn
 
 from cnnlab.core.errors import ModelError
 from cnnlab.core.registry import Registry
+from cnnlab.models.audio import (
+    KwsCNN,
+    KwsCNNConfig,
+    KwsDSCNN,
+    KwsDSCNNConfig,
+    KwsMLP,
+    KwsMLPConfig,
+    KwsTC,
+    KwsTCConfig,
+)
 from cnnlab.models.autoencoder import (
     Autoencoder,
     ConvAEConfig,
@@ -95,12 +105,22 @@ for _name, _cfg, _help, _task, _factory in [
      "text", DeepTextCNN),
     ("bow-mlp", BowMLPConfig, "mean of the token embeddings into an MLP (a bag of words)",
      "text", BowMLP),
+    ("kws-cnn", KwsCNNConfig, "2-D conv-BN-ReLU stages over time x mel, global average pool",
+     "keywords", KwsCNN),
+    ("kws-ds-cnn", KwsDSCNNConfig,
+     "depthwise-separable convolutions (Hello Edge's DS-CNN): few parameters and MACs",
+     "keywords", KwsDSCNN),
+    ("kws-tc", KwsTCConfig, "1-D temporal convolution, the mel bands as channels", "keywords",
+     KwsTC),
+    ("kws-mlp", KwsMLPConfig, "the flattened spectrogram into an MLP (no convolution)",
+     "keywords", KwsMLP),
 ]:  # fmt: skip
     ALL_MODELS.register(_name, _cfg, _help, _task)(_factory)
 
 # one view per task, made once: the names a task's --model accepts
 KINDS = {"classify": "model", "autoencode": "autoencoder model", "segment": "segmentation model",
-         "transfer": "transferred model", "text": "text model"}  # fmt: skip
+         "transfer": "transferred model", "text": "text model",
+         "keywords": "keyword model"}  # fmt: skip
 TASK_MODELS: dict[str, Registry] = {t: ALL_MODELS.subset(KINDS[t], t) for t in KINDS}
 MODELS = TASK_MODELS["classify"]  # the classifiers (cnnlab train --model)
 AUTOENCODERS = TASK_MODELS["autoencode"]

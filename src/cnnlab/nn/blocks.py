@@ -69,7 +69,8 @@ def _dims(spatial_dims: int) -> int:
 
 
 class ConvNormAct(nn.Sequential):
-    """conv (no bias when a norm follows) -> norm -> ReLU. Keeps the size for stride 1."""
+    """conv (no bias when a norm follows) -> norm -> ReLU. Keeps the size for stride 1.
+    groups=in_channels makes the conv depthwise (one filter per channel)."""
 
     def __init__(
         self,
@@ -80,6 +81,7 @@ class ConvNormAct(nn.Sequential):
         spatial_dims: int = 2,
         norm: str = "batch",
         act: bool = True,
+        groups: int = 1,
     ) -> None:
         conv = conv_nd(spatial_dims)(
             in_channels,
@@ -88,6 +90,7 @@ class ConvNormAct(nn.Sequential):
             stride,
             padding=kernel_size // 2,
             bias=norm == "none",
+            groups=groups,
         )
         layers = [conv, norm_nd(spatial_dims, norm, out_channels)]
         if act:
