@@ -118,3 +118,38 @@ def spec_augment(feats: torch.Tensor, freq_masks: int = 2, freq_width: int = 8,
             keep &= ~(band[:, :, None] if axis == 1 else band[:, None, :])
     mean = feats.mean(dim=(1, 2, 3), keepdim=True)
     return torch.where(keep[:, None], feats, mean)
+
+
+NOISES = ("white", "pink", "babble")
+
+
+def pink_noise(n: int, length: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Noise whose power falls as 1/f (white noise shaped in the frequency domain), unit RMS.
+    Shapes: -> (n, length)."""
+    spec = torch.fft.rfft(torch.randn(n, length, generator=generator), dim=1)
+    f = torch.arange(spec.shape[1], dtype=torch.float32)
+    x = torch.fft.irfft(spec / f.clamp_min(1.0).sqrt(), n=length, dim=1)
+    return x / x.pow(2).mean(dim=1, keepdim=True).sqrt().clamp_min(1e-8)
+
+
+def mix_noise(clips: torch.Tensor, snr_db: torch.Tensor, kinds: torch.Tensor,
+              speech: torch.Tensor, generator: torch.Generator | None = None,
+              silent_rms: tuple[float, float] = (0.003, 0.1)) -> torch.Tensor:  # fmt: skip
+    """Each clip plus noise of its kind (an index into NOISES) at its SNR in dB; babble is the
+    sum of 4 random clips of `speech` (other voices' words). A clip without signal (silence)
+    gets noise at a random RMS in `silent_rms`. Shapes: clips (B, T) float, snr_db (B,),
+    kinds (B,) int, speech (N, T) -> (B, T)."""
+    b, t = clips.shape
+    white = torch.randn(b, t, generator=generator)
+    white = white / white.pow(2).mean(dim=1, keepdim=True).sqrt()
+    pink = pink_noise(b, t, generator)
+    pick = torch.randint(0, len(speech), (b, 4), generator=generator)
+    babble = speech[pick].float().sum(dim=1)
+    babble = babble / babble.pow(2).mean(dim=1, keepdim=True).sqrt().clamp_min(1e-8)
+    noise = torch.stack([white, pink, babble], dim=1)[torch.arange(b), kinds]  # unit RMS each
+    power = clips.pow(2).mean(dim=1)
+    rms = (power / 10 ** (snr_db / 10)).sqrt()
+    lo, hi = silent_rms
+    quiet = lo * (hi / lo) ** torch.rand(b, generator=generator)  # log-uniform
+    rms = torch.where(power > 1e-10, rms, quiet)
+    return clips + noise * rms[:, None]

@@ -266,3 +266,29 @@ def read_keywords(path: Path) -> KeywordData:
               f"{len(meta['voices']['val'])} val / {len(meta['voices']['test'])} test voices; "
               f"flite {len(meta['voices']['flite'])} voices) from {path}")  # fmt: skip
     return KeywordData("keywords", list(meta["classes"]), x, y, voices, source, meta)
+
+
+def load_keywords(data: str = "keywords", train_limit: int | None = None,
+                  seed: int = 0) -> KeywordData:  # fmt: skip
+    """The set named `data`: "keywords" (the cached synthetic set, generated with the defaults
+    on first use) or a .npz written by `cnnlab datasets make keywords`. `train_limit` keeps a
+    class-balanced subset of the training clips."""
+    from cnnlab.data.splits import stratified_take
+
+    path = Path(data)
+    if data == "keywords":
+        path = cached_keywords()
+        if not path.is_file():
+            make_keywords(path, seed=0)
+    elif path.is_dir():
+        raise DataError(f"{path} is a folder: folders of WAV files are not read yet; give "
+                        "--data keywords")  # fmt: skip
+    elif not path.is_file():
+        raise DataError(f"{path} does not exist; give --data keywords (generated on first "
+                        "use) or a .npz from cnnlab datasets make keywords")  # fmt: skip
+    d = read_keywords(path)
+    if train_limit is not None and train_limit < len(d.y["train"]):
+        keep = np.sort(stratified_take(d.y["train"], train_limit, np.random.default_rng(seed)))
+        d.x["train"], d.y["train"] = d.x["train"][keep], d.y["train"][keep]
+        d.voices["train"] = [d.voices["train"][i] for i in keep]
+    return d

@@ -10,6 +10,7 @@ checks that each entry's facts are its Task class's own."""
 from cnnlab.core.registry import Registry
 from cnnlab.tasks.autoencode.config import AutoencodeConfig
 from cnnlab.tasks.classify.config import TrainConfig
+from cnnlab.tasks.keywords.config import KeywordsConfig
 from cnnlab.tasks.segment.config import SegmentConfig
 from cnnlab.tasks.text.config import TextConfig
 from cnnlab.tasks.transfer.config import TransferRunConfig
@@ -39,6 +40,12 @@ def _text() -> type:
     return TextTask
 
 
+def _keywords() -> type:
+    from cnnlab.tasks.keywords.task import KeywordsTask
+
+    return KeywordsTask
+
+
 def _transfer() -> type:
     from cnnlab.tasks.transfer.task import TransferTask
 
@@ -58,6 +65,8 @@ for _name, _load, _cfg, _command, _own, _help in [
      "diagnose the transfer case and run its strategy (docs/transfer.md)"),
     ("text", _text, TextConfig, "text", False,
      "classify texts with a 1-D CNN (text-cnn, bow-mlp); writes runs/<name>/ (docs/text.md)"),
+    ("keywords", _keywords, KeywordsConfig, "keywords", False,
+     "spot spoken keywords with a CNN on log-mel spectrograms; writes runs/<name>/"),
 ]:  # fmt: skip
     TASKS.add_lazy(_name, _load, _cfg, _help, command=_command, own_command=_own)
 

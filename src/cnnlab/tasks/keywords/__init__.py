@@ -1,0 +1,1 @@
+"""Keyword spotting: the task, its config, results and prediction (docs/keywords.md)."""

@@ -1,0 +1,50 @@
+"""The keyword task end to end on a tiny generated set: a run folder with both test sets
+scored clean and at fixed SNRs; bad data is one line and leaves no run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from rich.console import Console
+
+from cnnlab.data.keywords import make_keywords
+from cnnlab.tasks.keywords.run import keywords
+from conftest import cli, one_line_error
+
+pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("flite")
+                                is None, reason="espeak-ng / flite not installed "
+                                "(apt-get install espeak-ng flite sox)")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("kw")
+    data = make_keywords(root / "k.npz", voices=5, per_word=2, seed=0)
+    r = keywords(data=str(data), epochs=2, batch_size=32, precision="32", progress=False,
+                 runs_dir=str(root / "runs"), name="k", console=Console(quiet=True))  # fmt: skip
+    return r.folder
+
+
+def test_a_run_scores_both_test_sets_clean_and_at_each_snr(tiny_run):
+    r = json.loads((tiny_run / "results.json").read_text())
+    assert set(r["sets"]) == {"test", "flite"}
+    for row in r["sets"].values():
+        assert set(row) == {"noisy", "clean", "20 dB", "10 dB", "5 dB", "0 dB"}
+        assert all(0.0 <= v <= 1.0 for v in row.values())
+    assert len(r["confusion"]["test"]) == 12 and sum(map(sum, r["confusion"]["test"])) == 24
+    assert (tiny_run / "figures" / "robustness.png").is_file()
+    meta = json.loads((tiny_run / "model.json").read_text())
+    assert meta["task"] == "keywords" and meta["input_size"] == [40, 101]
+
+
+def test_missing_or_damaged_data_is_one_line_and_leaves_no_run(capsys, tmp_path):
+    rc, _, err = cli(capsys, "keywords", "--data", tmp_path / "none.npz", "--runs_dir",
+                     tmp_path / "runs")  # fmt: skip
+    one_line_error(rc, err, "does not exist")
+    (tmp_path / "bad.npz").write_bytes(b"garbage")
+    rc, _, err = cli(capsys, "keywords", "--data", tmp_path / "bad.npz", "--runs_dir",
+                     tmp_path / "runs")  # fmt: skip
+    one_line_error(rc, err, "not a readable keyword set")
+    assert not (tmp_path / "runs").exists()
