@@ -210,6 +210,19 @@ def source_run(fashion_source: cnnlab.ImageData, tmp_path_factory: pytest.TempPa
 # ---- every task, tiny: the options of a one-epoch run of each registered task --------------
 # Each entry takes the tiny image folder and a finished classifier run (a backbone). A new task
 # adds its entry here; tests/engine/test_ddp.py fails until it does.
+def tiny_keywords(root: Path) -> Path:
+    """A tiny generated keyword set (5 voices, 1 clip per class and voice) in `root`, made
+    once; skips the test where espeak-ng or flite is missing."""
+    import shutil
+
+    if shutil.which("espeak-ng") is None or shutil.which("flite") is None:
+        pytest.skip("espeak-ng / flite not installed (apt-get install espeak-ng flite sox)")
+    from cnnlab.data.keywords import make_keywords
+
+    path = root / "keywords-tiny.npz"
+    return path if path.is_file() else make_keywords(path, voices=5, per_word=1, seed=0)
+
+
 TASK_SMOKE = {
     "classify": lambda folder, run: ["--data", str(folder), "--model", "mlp", "--batch_size",
                                      "4", "--augment", "none"],
@@ -223,4 +236,7 @@ TASK_SMOKE = {
                                      "head", "--batch_size", "4"],
     "text": lambda folder, run: ["--data", "tweets", "--train_limit", "60", "--batch_size", "8",
                                  "--vocab_size", "200", "--max_len", "16", "--baseline", "false"],
+    "keywords": lambda folder, run: ["--data", str(tiny_keywords(folder.parent)),
+                                     "--batch_size", "8", "--model", "kws-ds-cnn",
+                                     "--model_args", '{"norm": "group"}'],
 }  # fmt: skip

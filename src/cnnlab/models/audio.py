@@ -45,10 +45,11 @@ class _Pooled(Classifier):
 @dataclass(frozen=True)
 class KwsCNNConfig:
     """widths: channels of the conv stages (3x3 conv-BN-ReLU, then 2x2 max-pool but after the
-    last); dropout before the head."""
+    last); dropout before the head; norm: batch, group or none."""
 
     widths: tuple[int, ...] = (32, 64, 128, 128)
     dropout: float = 0.2
+    norm: str = "batch"
 
 
 class KwsCNN(_Pooled):
@@ -59,7 +60,7 @@ class KwsCNN(_Pooled):
         stages, width = [], in_channels
         for i, w in enumerate(cfg.widths):
             pool = [nn.MaxPool2d(2, ceil_mode=True)] if i < len(cfg.widths) - 1 else []
-            stages.append(nn.Sequential(ConvNormAct(width, w, 3), *pool))
+            stages.append(nn.Sequential(ConvNormAct(width, w, 3, norm=cfg.norm), *pool))
             width = w
         self.stages = nn.ModuleList(stages)
         self.dropout = nn.Dropout(cfg.dropout)
@@ -69,11 +70,12 @@ class KwsCNN(_Pooled):
 @dataclass(frozen=True)
 class KwsDSCNNConfig:
     """channels of every layer; blocks: depthwise-separable blocks after the strided first
-    conv; dropout before the head."""
+    conv; dropout before the head; norm: batch, group or none."""
 
     channels: int = 64
     blocks: int = 4
     dropout: float = 0.2
+    norm: str = "batch"
 
 
 class KwsDSCNN(_Pooled):
@@ -83,9 +85,11 @@ class KwsDSCNN(_Pooled):
         check_positive("blocks", cfg.blocks)
         _check((cfg.channels,), cfg.dropout)
         c = cfg.channels
-        stages = [ConvNormAct(in_channels, c, 3, stride=2)]
-        stages += [nn.Sequential(ConvNormAct(c, c, 3, groups=c), ConvNormAct(c, c, 1))
-                   for _ in range(cfg.blocks)]  # fmt: skip
+        n = cfg.norm
+        stages = [ConvNormAct(in_channels, c, 3, stride=2, norm=n)]
+        for _ in range(cfg.blocks):  # depthwise 3x3, then pointwise 1x1
+            stages.append(nn.Sequential(ConvNormAct(c, c, 3, norm=n, groups=c),
+                                        ConvNormAct(c, c, 1, norm=n)))  # fmt: skip
         self.stages = nn.ModuleList(stages)
         self.dropout = nn.Dropout(cfg.dropout)
         self.head = nn.Linear(c, num_classes)
@@ -94,11 +98,12 @@ class KwsDSCNN(_Pooled):
 @dataclass(frozen=True)
 class KwsTCConfig:
     """widths: channels of the 1-D conv stages over time (kernel 9, stride 2 but the first);
-    dropout before the head."""
+    dropout before the head; norm: batch, group or none."""
 
     widths: tuple[int, ...] = (64, 96, 128, 160)
     kernel: int = 9
     dropout: float = 0.2
+    norm: str = "batch"
 
 
 class KwsTC(_Pooled):
@@ -111,7 +116,7 @@ class KwsTC(_Pooled):
         stages = []
         for i, w in enumerate(cfg.widths):
             stages.append(ConvNormAct(width, w, cfg.kernel, stride=1 if i == 0 else 2,
-                                      spatial_dims=1))  # fmt: skip
+                                      spatial_dims=1, norm=cfg.norm))  # fmt: skip
             width = w
         self.stages = nn.ModuleList(stages)
         self.dropout = nn.Dropout(cfg.dropout)
