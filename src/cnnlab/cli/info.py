@@ -64,6 +64,13 @@ def models(ns: Any) -> int:
     rows = [[e.name, f"{count_parameters(built[e.name]):,}", e.help] for e in task_models("text")]
     console.print(table(["model", "parameters", "description"], rows,
                         f"text: {vocab:,}-token vocabulary, 3 classes", text=(2,)))  # fmt: skip
+    spotters = {e.name: create_task_model("keywords", e.name, 1, 12, (40, 101))
+                for e in task_models("keywords")}  # fmt: skip
+    rows = [[n, f"{count_parameters(m):,}", task_models("keywords").get(n).help]
+            for n, m in spotters.items()]  # fmt: skip
+    console.print(table(["model", "parameters", "description"], rows,
+                        "keywords (cnnlab keywords): 40 mel bands x 101 frames, 12 classes",
+                        text=(2,)))  # fmt: skip
     return 0
 
 
