@@ -38,6 +38,19 @@ def _run(argv: list[str], cwd: Path, env: dict | None = None) -> subprocess.Comp
     return proc
 
 
+def _run_together(a: list[str], b: list[str], cwd: Path) -> tuple[str, str]:
+    """Run two commands at once; both must succeed. Returns their stdout."""
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              cwd=cwd) for argv in (a, b)]  # fmt: skip
+    outs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-3000:]
+        assert "Traceback" not in err
+        outs.append(out)
+    return outs[0], outs[1]
+
+
 def test_every_task_has_a_tiny_run():
     assert set(TASK_SMOKE) == set(TASKS.names())
 
@@ -52,9 +65,11 @@ def test_task_under_ddp_matches_one_process(
             "1", "--lr", "1e-9", "--precision", "32", "--accelerator", "cpu"]  # fmt: skip
     if not task.own_command:
         argv += ["--progress", "false"]
-    _run([*argv, "--runs_dir", str(tmp_path / "one")], tmp_path)
+    # both launched together (their start-ups overlap; the results do not depend on timing);
     # --devices 2 alone: Fabric's auto strategy is DDP for several devices
-    two = _run([*argv, "--runs_dir", str(tmp_path / "two"), "--devices", "2"], tmp_path)
+    _, two = _run_together([*argv, "--runs_dir", str(tmp_path / "one")],
+                           [*argv, "--runs_dir", str(tmp_path / "two"), "--devices", "2"],
+                           tmp_path)  # fmt: skip
     run1, rows1 = _metrics(tmp_path / "one")
     run2, rows2 = _metrics(tmp_path / "two")
     assert len(rows1) == len(rows2) == 1
@@ -68,7 +83,7 @@ def test_task_under_ddp_matches_one_process(
     if (run1 / "state.pt").is_file():  # a transfer run keeps the model, not the loop state
         steps = [torch.load(r / "state.pt", weights_only=True)["step"] for r in (run1, run2)]
         assert steps[1] <= steps[0] // 2 + 1 and steps[1] >= 1
-    assert two.stdout.count("run: ") == 1  # the second process logs nothing
+    assert two.count("run: ") == 1  # the second process logs nothing
 
 
 def _free_port() -> int:
