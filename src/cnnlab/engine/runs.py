@@ -172,3 +172,14 @@ def tensorboard_writer(folder: Path):
     except ImportError:  # a broken tensorboard install must not stop training
         return None
     return SummaryWriter(log_dir=str(folder))
+
+
+def read_results(folder: Path) -> dict[str, Any]:
+    """A finished run's results.json (what a task's report is drawn from)."""
+    path = Path(folder) / "results.json"
+    if not path.is_file():
+        raise RunError(f"{folder} has no results.json yet: the run has not finished; resume it")
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise RunError(f"{path} is damaged ({exc}); train the run again") from None

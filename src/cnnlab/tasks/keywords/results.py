@@ -108,13 +108,12 @@ def summary_lines(fit: Any) -> list[Any]:
 
 def keywords_report(folder: Path) -> Path:
     """folder/report.html from results.json."""
+    from cnnlab.engine.runs import read_results
     from cnnlab.viz.report import Image, Section, Table, write_report
 
+    r = read_results(folder)
     path = Path(folder) / "results.json"
-    if not path.is_file():
-        raise RunError(f"{folder} has no results.json yet: the run has not finished; resume it")
     try:
-        r = json.loads(path.read_text())
         classes = r["classes"]
         words = [[c, *[f"{r['per_word'][s][c]:.1%}" for s in SETS]] for c in classes]
         confusion = [[classes[i], *map(str, row)] for i, row in enumerate(r["confusion"]["test"])]

@@ -147,13 +147,12 @@ def summary_lines(fit: Any) -> list[Any]:
 def text_report(folder: Path) -> Path:
     """folder/report.html from results.json: the test table beside the baseline, per class,
     the confusion matrix and the most confidently wrong texts."""
+    from cnnlab.engine.runs import read_results
     from cnnlab.viz.report import Image, Section, Table, write_report
 
+    r = read_results(folder)
     path = Path(folder) / "results.json"
-    if not path.is_file():
-        raise RunError(f"{folder} has no results.json yet: the run has not finished; resume it")
     try:
-        r = json.loads(path.read_text())
         classes = r["classes"]
         per = [[c, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}",
                 str(v["support"])] for c, v in r["per_class"].items()]  # fmt: skip
