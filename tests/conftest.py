@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import struct
 from pathlib import Path
 
@@ -221,6 +222,48 @@ def tiny_keywords(root: Path) -> Path:
 
     path = root / "keywords-tiny.npz"
     return path if path.is_file() else make_keywords(path, voices=5, per_word=1, seed=0)
+
+
+@pytest.fixture(scope="session")
+def keyword_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A keyword run (kws-cnn, 2 epochs) on a small generated set (5 voices, 2 clips per class
+    and voice), shared and read-only."""
+    from cnnlab.tasks.keywords.run import keywords
+
+    root = tmp_path_factory.mktemp("kw")
+    if shutil.which("espeak-ng") is None or shutil.which("flite") is None:
+        pytest.skip("espeak-ng / flite not installed (apt-get install espeak-ng flite sox)")
+    from cnnlab.data.keywords import make_keywords
+
+    data = make_keywords(root / "k.npz", voices=5, per_word=2, seed=0)
+    r = keywords(data=str(data), epochs=2, batch_size=32, precision="32", progress=False,
+                 runs_dir=str(root / "runs"), name="k", console=Console(quiet=True))  # fmt: skip
+    return r.folder
+
+
+# ---- sound files -----------------------------------------------------------------------------
+def tone(freq: float, seconds: float, rate: int = 16_000, amp: float = 0.5) -> np.ndarray:
+    """A sine at `freq` Hz, float32."""
+    t = np.arange(int(seconds * rate)) / rate
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def word_folder(root: Path, words: tuple[str, ...] = ("hi", "lo", "mid"), speakers: int = 6,
+                per: int = 3) -> Path:  # fmt: skip
+    """A Speech-Commands-like folder: a tone per word (a speaker shifts it by 2 % each),
+    SPEAKER_nohash_N.wav files, and a _background_noise_ folder that is not a word."""
+    import soundfile as sf
+
+    freqs = {"hi": 2000.0, "lo": 300.0, "mid": 900.0}
+    for w in words:
+        (root / w).mkdir(parents=True)
+        for s in range(speakers):
+            for k in range(per):
+                sf.write(root / w / f"spk{s}_nohash_{k}.wav",
+                         tone(freqs[w] * (1 + 0.02 * s), 0.6 + 0.1 * k), 16_000)  # fmt: skip
+    (root / "_background_noise_").mkdir()
+    sf.write(root / "_background_noise_" / "n.wav", tone(50, 2.0), 16_000)
+    return root
 
 
 TASK_SMOKE = {

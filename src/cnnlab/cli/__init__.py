@@ -29,6 +29,7 @@ COMMANDS |= {
     "inits": ("info", "list weight-initialization schemes"),
     "predict": ("runs", "classify images with a trained run"),
     "report": ("runs", "write runs/<name>/report.html"),
+    "listen": ("sound", "find keywords in a long recording"),
     "export": ("export", "export a run as ONNX, checked with onnxruntime"),
     "compare": ("compare", "compare models (mlp-vs-cnn, text)"),
     "demo": ("compare", "MLP vs CNN on Fashion-MNIST with a report (~2 min)"),
@@ -66,6 +67,8 @@ def group_module(group: str) -> Any:
         from cnnlab.cli import autoencode as module
     elif group == "export":
         from cnnlab.cli import export as module
+    elif group == "sound":
+        from cnnlab.cli import sound as module
     else:
         raise KeyError(group)
     return module

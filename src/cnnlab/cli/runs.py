@@ -50,8 +50,12 @@ def predict(ns: Any) -> int:
         return _predict_onnx(ns, Path(ns.run), list(ns.files))
     _check_order(ns.run, list(ns.files))
     run = check_run_folder(Path(ns.run))  # before torch is imported: a wrong path answers at once
-    if ns.text or _is_text_run(run):
+    kind = _run_task(run)
+    if ns.text or kind == "text":
         return _predict_text(ns, run)
+    if kind == "keywords":
+        return _predict_sound(ns, run)
+    no_sound(run, kind, list(ns.files))
     files = list(ns.files) + (_examples(run) if ns.example else [])
     if not files:
         raise ConfigError("give image files to predict, or --example for the sample images")
@@ -64,13 +68,32 @@ def predict(ns: Any) -> int:
     return 0
 
 
-def _is_text_run(run: Path) -> bool:
+def _run_task(run: Path) -> str | None:
+    """The task named in a run's model.json, read without torch (None when unreadable)."""
     import json
 
     try:
-        return json.loads((run / "model.json").read_text()).get("task") == "text"
+        return json.loads((run / "model.json").read_text()).get("task")
     except (OSError, ValueError, AttributeError):
-        return False  # a damaged model.json is reported by the task's own loading
+        return None  # a damaged model.json is reported by the task's own loading
+
+
+def no_sound(run: Path, kind: str | None, files: list[str]) -> None:
+    from cnnlab.data.wav import is_sound_file
+
+    sound = [f for f in files if is_sound_file(f)]
+    if sound:
+        raise ConfigError(f"{sound[0]} is a sound file and {run} is a {kind or 'image'} run: "
+                          "sound files go to keyword runs (cnnlab keywords)")  # fmt: skip
+
+
+def _predict_sound(ns: Any, run: Path) -> int:
+    from cnnlab.tasks.keywords.saved import example_clips, predict_lines
+
+    files = list(ns.files) + (example_clips(run) if ns.example else [])
+    for line in predict_lines(run, files, ns.topk):
+        console.print(line, highlight=False, markup=False)
+    return 0
 
 
 def _predict_text(ns: Any, run: Path) -> int:

@@ -132,8 +132,14 @@ def features(ns: Any) -> int:
     if ns.scale not in ("layer", "map"):
         raise ValueError(f"scale must be 'layer' or 'map', got {ns.scale!r}")
     run = Path(ns.run)
-    if ns.text or _is_text_run(run):
+    kind = _run_task(run)
+    if ns.text or kind == "text":
         return text_features(ns, run)
+    if kind == "keywords":
+        return sound_features(ns, run)
+    from cnnlab.cli.runs import no_sound
+
+    no_sound(run, kind, [ns.image] if ns.image else [])
     model, meta = load_model(run)
     taps_of.first_conv(model, f"run {run} (model {meta.model!r})")
     image = _image_for(run, ns.image)
@@ -161,10 +167,39 @@ def features(ns: Any) -> int:
     return 0
 
 
-def _is_text_run(run: Path) -> bool:
+def _run_task(run: Path) -> str:
     from cnnlab.engine.runs import read_meta
 
-    return read_meta(run).task == "text"
+    return read_meta(run).task
+
+
+def sound_features(ns: Any, run: Path) -> int:
+    """`cnnlab show features RUN clip.wav`: the spectrogram and each conv stage's maps."""
+    import torch
+
+    from cnnlab.core.errors import ConfigError
+    from cnnlab.tasks.keywords.saved import KeywordModel, example_clips, read_clip, stage_maps
+    from cnnlab.viz.audio import clip_features_figure
+    from cnnlab.viz.figures import save_figure
+
+    if ns.text:
+        raise ConfigError(f"{run} is a keyword run: give a WAV file, not --text")
+    file = ns.image or example_clips(run)[0]
+    clip, _, notes = read_clip(file)
+    km = KeywordModel.load(run)
+    spec, maps = stage_maps(km, clip)
+    p = km.probabilities(torch.from_numpy(clip)[None])[0]
+    title = f"{Path(file).name}: heard {km.classes[int(p.argmax())]} ({p.max():.0%})"
+    out = Path(ns.out) if ns.out else run / "show" / f"features-{Path(file).stem}"
+    per = min(8, ns.max_maps)
+    path = save_figure(clip_features_figure(spec, maps, title, per), out / "overview.png", ns.dpi)
+    console.print(title, highlight=False)
+    for note in notes:
+        console.print(f"note: {note}", highlight=False)
+    for name, m in maps:
+        console.print(f"{name} [{'x'.join(map(str, m.shape))}]", highlight=False)
+    console.print(f"figure (spectrogram, {per} maps per stage): {_out(path)}", highlight=False)
+    return 0
 
 
 def text_features(ns: Any, run: Path) -> int:

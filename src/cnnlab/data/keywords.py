@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from cnnlab.core.errors import DataError
+from cnnlab.data.wav import RATE, resample
 
-RATE = 16_000  # samples per second of every clip
 WORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
 UNKNOWN_WORDS = ("bed", "bird", "cat", "dog", "happy", "house", "marvin", "sheila", "tree",
                  "wow", "zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
@@ -93,18 +93,6 @@ def _wav_samples(data: bytes) -> tuple[np.ndarray, int]:
     start = data.index(b"data", 12) + 8
     body = data[start:]
     return np.frombuffer(body[: len(body) // 2 * 2], dtype="<i2").astype(np.float32) / 32768, rate
-
-
-def resample(x: np.ndarray, rate: int, to: int = RATE) -> np.ndarray:
-    """Polyphase resampling from `rate` to `to` Hz (scipy). Shapes: (n,) -> (n * to / rate,)."""
-    if rate == to:
-        return x.astype(np.float32)
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
-    g = gcd(rate, to)
-    return resample_poly(x, to // g, rate // g).astype(np.float32)
 
 
 def speak_espeak(word: str, accent: str, variant: str, speed: int, pitch: int) -> np.ndarray:
@@ -271,7 +259,8 @@ def read_keywords(path: Path) -> KeywordData:
 def load_keywords(data: str = "keywords", train_limit: int | None = None,
                   seed: int = 0) -> KeywordData:  # fmt: skip
     """The set named `data`: "keywords" (the cached synthetic set, generated with the defaults
-    on first use) or a .npz written by `cnnlab datasets make keywords`. `train_limit` keeps a
+    on first use), a .npz written by `cnnlab datasets make keywords`, or a folder of sound
+    files with one sub-folder per word (see read_wav_folder). `train_limit` keeps a
     class-balanced subset of the training clips."""
     from cnnlab.data.splits import stratified_take
 
@@ -281,14 +270,122 @@ def load_keywords(data: str = "keywords", train_limit: int | None = None,
         if not path.is_file():
             make_keywords(path, seed=0)
     elif path.is_dir():
-        raise DataError(f"{path} is a folder: folders of WAV files are not read yet; give "
-                        "--data keywords")  # fmt: skip
+        d = read_wav_folder(path, seed)
     elif not path.is_file():
         raise DataError(f"{path} does not exist; give --data keywords (generated on first "
                         "use) or a .npz from cnnlab datasets make keywords")  # fmt: skip
-    d = read_keywords(path)
+    if not path.is_dir():
+        d = read_keywords(path)
     if train_limit is not None and train_limit < len(d.y["train"]):
         keep = np.sort(stratified_take(d.y["train"], train_limit, np.random.default_rng(seed)))
         d.x["train"], d.y["train"] = d.x["train"][keep], d.y["train"][keep]
         d.voices["train"] = [d.voices["train"][i] for i in keep]
     return d
+
+
+# ---- a folder of sound files ---------------------------------------------------------------
+
+
+def _speaker(f: Path) -> str:
+    """Speech Commands names files SPEAKER_nohash_N.wav; other names: each file its own."""
+    return f.name.split("_nohash_")[0] if "_nohash_" in f.name else f"{f.parent.name}/{f.name}"
+
+
+def _listed(root: Path, name: str) -> set[str] | None:
+    f = root / name
+    return set(f.read_text().split()) if f.is_file() else None
+
+
+def read_wav_folder(root: Path, seed: int = 0, val: float = 0.1, test: float = 0.1) -> KeywordData:
+    """Sound files in one sub-folder per word (the Speech Commands layout), each read as
+    16 kHz mono, padded or cut to one second. Split by speaker (the part of the name before
+    `_nohash_`; a file without one is its own speaker), seeded, or by Speech Commands'
+    validation_list.txt and testing_list.txt when they are there. Folders that start with
+    `_background` are not words and are skipped."""
+    from cnnlab.data.wav import is_sound_file, one_second, read_wav
+
+    root = Path(root)
+    words = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(
+        "_background") and any(is_sound_file(f) for f in p.iterdir()))  # fmt: skip
+    if len(words) < 2:
+        raise DataError(
+            f"{root} has {len(words)} sub-folder(s) of sound files; give a "
+            "folder with one sub-folder of WAV files per word (two or more)"
+        )
+    files = [(f, i) for i, w in enumerate(words) for f in sorted(w.iterdir()) if is_sound_file(f)]
+    listed = {s: _listed(root, f"{n}_list.txt") for s, n in (("val", "validation"),
+                                                            ("test", "testing"))}  # fmt: skip
+    if listed["val"] is not None and listed["test"] is not None:
+
+        def part(f: Path) -> str:
+            key = f"{f.parent.name}/{f.name}"
+            return "val" if key in listed["val"] else "test" if key in listed["test"] else "train"
+
+        how = "validation_list.txt and testing_list.txt"
+    else:
+        speakers = sorted({_speaker(f) for f, _ in files})
+        if len(speakers) < 3:
+            raise DataError(f"{root} has {len(speakers)} speakers; a split by speaker needs 3 "
+                            "or more (name files SPEAKER_nohash_N.wav)")  # fmt: skip
+        train, vals, tests = split_voices(speakers, seed, val, test)
+        where = dict.fromkeys(vals, "val") | dict.fromkeys(tests, "test")
+
+        def part(f: Path) -> str:
+            return where.get(_speaker(f), "train")
+
+        how = f"by speaker ({len(speakers)} speakers)"
+    splits: dict[str, list] = {"train": [], "val": [], "test": []}
+    for f, label in files:
+        splits[part(f)].append((f, label))
+    with ThreadPoolExecutor(4) as pool:
+
+        def load(item: tuple[Path, int]) -> np.ndarray:
+            return to_int16(one_second(read_wav(item[0], longest=60.0, shortest=0.0).x))
+
+        x = {s: np.stack(list(pool.map(load, v))) if v else np.zeros((0, RATE), np.int16)
+             for s, v in splits.items()}  # fmt: skip
+    y = {s: np.array([lab for _, lab in v], np.int64) for s, v in splits.items()}
+    if min(len(v) for v in y.values()) == 0:
+        sizes = ", ".join(f"{len(v)} {s}" for s, v in y.items())
+        raise DataError(f"{root}: the split {how} leaves a split empty ({sizes}); add files")
+    voices = {s: [_speaker(f) for f, _ in v] for s, v in splits.items()}
+    source = f"{root}: {len(files)} sound files of {len(words)} words, split {how}"
+    return KeywordData(root.name, [w.name for w in words], x, y, voices, source,
+                       {"format": FORMAT, "folder": str(root)})  # fmt: skip
+
+
+# ---- a long recording ----------------------------------------------------------------------
+
+
+def make_stream(d: KeywordData, split: str = "test", seconds: float = 60.0, seed: int = 0,
+                snr: tuple[float, float] = (10.0, 20.0), unknown: float = 0.25):  # fmt: skip
+    """A recording of words and noise for `cnnlab listen`: words of the split's clips (each
+    trimmed to the word, level drawn per word) with pauses of 0.6 to 2 s, a share `unknown`
+    of them other words; pink and white noise under all of it at an SNR drawn from `snr`
+    (dB, against the mean power of the words). Returns (float32 (n,), [(word, start, end)])."""
+    rng = np.random.default_rng(seed)
+    y = d.y[split]
+    by_class = {c: np.flatnonzero(y == i) for i, c in enumerate(d.classes) if c != SILENCE}
+    words = [c for c in by_class if c != UNKNOWN and len(by_class[c])]
+    if not words:
+        raise DataError(f"the {split} split has no keyword clips to make a recording of")
+    n = int(seconds * RATE)
+    x = np.zeros(n, np.float32)
+    truth, t, power = [], rng.uniform(0.3, 1.0), []
+    while True:
+        cls = UNKNOWN if rng.random() < unknown and len(by_class.get(UNKNOWN, ())) else (
+            words[rng.integers(len(words))])  # fmt: skip
+        clip = trim(d.x[split][rng.choice(by_class[cls])].astype(np.float32) / 32768)
+        at = int(t * RATE)
+        if at + len(clip) > n - RATE // 4:
+            break
+        x[at : at + len(clip)] = clip
+        power.append(float(np.mean(clip**2)))
+        truth.append((cls, at / RATE, (at + len(clip)) / RATE))
+        t = (at + len(clip)) / RATE + rng.uniform(0.6, 2.0)
+    white = rng.standard_normal(n)
+    spec = np.fft.rfft(rng.standard_normal(n))
+    pink = np.fft.irfft(spec / np.sqrt(np.maximum(np.arange(len(spec)), 1.0)), n=n)
+    noise = white / white.std() + pink / pink.std()
+    level = np.sqrt(np.mean(power) / 10 ** (rng.uniform(*snr) / 10))
+    return (x + noise * level / noise.std()).astype(np.float32), truth

@@ -7,10 +7,7 @@ import json
 import shutil
 
 import pytest
-from rich.console import Console
 
-from cnnlab.data.keywords import make_keywords
-from cnnlab.tasks.keywords.run import keywords
 from conftest import cli, one_line_error
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("flite")
@@ -18,24 +15,15 @@ pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.whic
                                 "(apt-get install espeak-ng flite sox)")  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("kw")
-    data = make_keywords(root / "k.npz", voices=5, per_word=2, seed=0)
-    r = keywords(data=str(data), epochs=2, batch_size=32, precision="32", progress=False,
-                 runs_dir=str(root / "runs"), name="k", console=Console(quiet=True))  # fmt: skip
-    return r.folder
-
-
-def test_a_run_scores_both_test_sets_clean_and_at_each_snr(tiny_run):
-    r = json.loads((tiny_run / "results.json").read_text())
+def test_a_run_scores_both_test_sets_clean_and_at_each_snr(keyword_run):
+    r = json.loads((keyword_run / "results.json").read_text())
     assert set(r["sets"]) == {"test", "flite"}
     for row in r["sets"].values():
         assert set(row) == {"noisy", "clean", "20 dB", "10 dB", "5 dB", "0 dB"}
         assert all(0.0 <= v <= 1.0 for v in row.values())
     assert len(r["confusion"]["test"]) == 12 and sum(map(sum, r["confusion"]["test"])) == 24
-    assert (tiny_run / "figures" / "robustness.png").is_file()
-    meta = json.loads((tiny_run / "model.json").read_text())
+    assert (keyword_run / "figures" / "robustness.png").is_file()
+    meta = json.loads((keyword_run / "model.json").read_text())
     assert meta["task"] == "keywords" and meta["input_size"] == [40, 101]
 
 

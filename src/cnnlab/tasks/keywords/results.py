@@ -36,7 +36,7 @@ def write_keyword_results(folder: Path, model: torch.nn.Module, task: Any, fit: 
     model = model.float()
     sets: dict[str, dict[str, float]] = {}
     per_word, confusion = {}, {}
-    for k, split in enumerate(SETS):
+    for k, split in enumerate(s for s in SETS if s in d.y):  # a folder of WAVs has no flite
         y = d.y[split]
         pred = predict_classes(model, task.test_features(split, seed=cfg.seed + 10 + k))
         row = {"noisy": float((pred == y).mean())}
@@ -48,7 +48,8 @@ def write_keyword_results(folder: Path, model: torch.nn.Module, task: Any, fit: 
         sets[split] = row
     results = {
         "task": "keywords",
-        "test": {"accuracy": sets["test"]["noisy"], "flite_accuracy": sets["flite"]["noisy"]},
+        "test": {"accuracy": sets["test"]["noisy"]}
+        | ({"flite_accuracy": sets["flite"]["noisy"]} if "flite" in sets else {}),
         "sets": sets,
         "per_word": per_word,
         "confusion": confusion,
@@ -63,6 +64,9 @@ def write_keyword_results(folder: Path, model: torch.nn.Module, task: Any, fit: 
     from cnnlab.viz.figures import save_figure
 
     save_figure(robustness_figure(results), figures / "robustness.png")
+    from cnnlab.tasks.keywords.saved import write_examples
+
+    write_examples(folder, task)
     atomic_write(folder / "results.json", json.dumps(results, indent=2))
     keywords_report(folder)
     return results
@@ -73,8 +77,8 @@ def robustness_figure(results: dict[str, Any]) -> Figure:
     fig = Figure(figsize=(6.0, 3.4))
     ax = fig.add_subplot()
     labels = [f"{s:g}" for s in sorted(SNRS)] + ["clean"]
-    for split, name in SETS.items():
-        row = results["sets"][split]
+    for split, row in results["sets"].items():
+        name = SETS[split]
         values = [row[f"{s:g} dB"] for s in sorted(SNRS)] + [row["clean"]]
         ax.plot(range(len(labels)), [100 * v for v in values], "o-", label=name)
     ax.set_xticks(range(len(labels)), labels)
@@ -92,8 +96,8 @@ HEADERS = ["test set", "noisy (random SNR)", "clean", *[f"{s:g} dB" for s in SNR
 
 def _rows(results: dict[str, Any]) -> list[list[str]]:
     rows = []
-    for split, name in SETS.items():
-        r = results["sets"][split]
+    for split, r in results["sets"].items():
+        name = SETS[split]
         rows.append([name, *[f"{r[k]:.2%}" for k in ("noisy", "clean",
                                                       *[f"{s:g} dB" for s in SNRS])]])  # fmt: skip
     return rows
@@ -115,7 +119,8 @@ def keywords_report(folder: Path) -> Path:
     path = Path(folder) / "results.json"
     try:
         classes = r["classes"]
-        words = [[c, *[f"{r['per_word'][s][c]:.1%}" for s in SETS]] for c in classes]
+        present = {s: SETS[s] for s in r["sets"]}
+        words = [[c, *[f"{r['per_word'][s][c]:.1%}" for s in present]] for c in classes]
         confusion = [[classes[i], *map(str, row)] for i, row in enumerate(r["confusion"]["test"])]
         text = (
             f"{r['data_source']}. {r['clips']['train']} training clips; noise when "
@@ -129,7 +134,7 @@ def keywords_report(folder: Path) -> Path:
     images = [Image("accuracy against SNR", curve.read_bytes())] if curve.is_file() else []
     sections = [
         Section("Test", text, tables=[Table(HEADERS, rows)], images=images),
-        Section("Per keyword", tables=[Table(["class", *SETS.values()], words)]),
+        Section("Per keyword", tables=[Table(["class", *present.values()], words)]),
         Section("Confusion (held-out espeak-ng voices, noisy)",
                 tables=[Table(["true \\ predicted", *classes], confusion)]),
     ]  # fmt: skip

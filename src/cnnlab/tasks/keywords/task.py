@@ -46,7 +46,8 @@ class KeywordsTask(Task):
         self.features = LogMel(FeatureConfig(mfcc=cfg.mfcc))
         self.x = {s: torch.from_numpy(v) for s, v in d.x.items()}
         self.y = {s: torch.from_numpy(v) for s, v in d.y.items()}
-        words = self.y["train"] != d.classes.index(SILENCE)
+        silence = d.classes.index(SILENCE) if SILENCE in d.classes else -1
+        words = self.y["train"] != silence
         self.speech = self.x["train"][words]  # babble is made of training voices only
         g = torch.Generator().manual_seed(cfg.seed)
         sample = self.x["train"][torch.randperm(len(self.y["train"]), generator=g)[:512]]
@@ -137,6 +138,12 @@ class KeywordsTask(Task):
         from cnnlab.tasks.keywords.results import summary_lines
 
         return summary_lines(result)
+
+    @classmethod
+    def predict(cls, run: Path, files: list[str], topk: int = 3, **options: Any) -> list[str]:
+        from cnnlab.tasks.keywords.saved import predict_lines
+
+        return predict_lines(run, files, topk)
 
     @staticmethod
     def report(folder: Path) -> Path:
