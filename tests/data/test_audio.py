@@ -60,3 +60,37 @@ def test_spec_augment_masks_bands_and_spans_to_the_mean():
         assert rows.sum() <= 8 and cols.sum() <= 20
         assert torch.allclose(out[i, 0][changed[i]], x[i].mean().expand(int(changed[i].sum())))
     assert torch.equal(spec_augment(x, 0, 8, 0, 20), x)
+
+
+def test_warp_mels_moves_a_band_by_the_stretch_and_zero_leaves_it_alone():
+    from cnnlab.data.audio import warp_mels
+
+    f = torch.zeros(64, 1, 40, 5)
+    f[:, :, 20] = 1.0  # one bright band
+    assert torch.equal(warp_mels(f, 0.0), f)
+    w = warp_mels(f, 0.2, generator=torch.Generator().manual_seed(0))
+    assert w.shape == f.shape
+    peaks = w[:, 0, :, 0].argmax(dim=1)  # band 20 is read at 20 * factor: it lands at 20 / factor
+    assert peaks.min() >= 16 and peaks.max() <= 25 and len(set(peaks.tolist())) > 3
+    assert torch.allclose(w.sum(dim=2), w.sum(dim=2)[:1].expand_as(w.sum(dim=2)), atol=2.0)
+
+
+def test_lowpass_removes_what_lies_above_the_cutoff_in_its_share_of_clips():
+    from cnnlab.data.audio import lowpass
+
+    t = torch.arange(16000) / 16000
+    x = torch.sin(2 * torch.pi * 6000 * t)[None].repeat(8, 1) + torch.sin(2 * torch.pi * 500 * t)
+    assert torch.equal(lowpass(x, 0.0), x)
+    y = lowpass(x, 1.0, low=3400, high=5000, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(y, torch.sin(2 * torch.pi * 500 * t).expand(8, -1), atol=1e-2)
+
+
+def test_shift_moves_each_clip_within_its_range_and_keeps_its_samples():
+    from cnnlab.data.audio import shift
+
+    x = torch.zeros(16, 16000)
+    x[:, 8000] = 1.0
+    y = shift(x, 0.1, generator=torch.Generator().manual_seed(0))
+    where = y.argmax(dim=1)
+    assert (y.sum(dim=1) == 1).all() and (where - 8000).abs().max() <= 1600
+    assert len(set(where.tolist())) > 4

@@ -153,3 +153,51 @@ def mix_noise(clips: torch.Tensor, snr_db: torch.Tensor, kinds: torch.Tensor,
     quiet = lo * (hi / lo) ** torch.rand(b, generator=generator)  # log-uniform
     rms = torch.where(power > 1e-10, rms, quiet)
     return clips + noise * rms[:, None]
+
+
+def warp_mels(feats: torch.Tensor, amount: float,
+              generator: torch.Generator | None = None) -> torch.Tensor:  # fmt: skip
+    """Each example's mel axis stretched by its own factor in [1 - amount, 1 + amount]
+    (linear interpolation between bands; the top band repeats where the stretch runs out):
+    formants move up or down as between a longer and a shorter vocal tract, the idea of
+    vocal tract length perturbation (Jaitly and Hinton, 2013). Shapes: (B, C, F, T) -> same."""
+    if amount <= 0:
+        return feats
+    b, c, f, t = feats.shape
+    factor = 1 - amount + 2 * amount * torch.rand(b, generator=generator)
+    pos = (torch.arange(f, dtype=torch.float32)[None] * factor[:, None]).clamp(0, f - 1)
+    lo = pos.floor().long()
+    hi = (lo + 1).clamp(max=f - 1)
+    w = (pos - lo).to(feats.dtype)[:, None, :, None]
+
+    def rows(i: torch.Tensor) -> torch.Tensor:
+        return feats.gather(2, i[:, None, :, None].expand(b, c, f, t).to(feats.device))
+
+    return rows(lo) * (1 - w.to(feats.device)) + rows(hi) * w.to(feats.device)
+
+
+def lowpass(clips: torch.Tensor, share: float, low: float = 3400.0, high: float = 8000.0,
+            generator: torch.Generator | None = None) -> torch.Tensor:  # fmt: skip
+    """A random `share` of the clips low-passed at a cutoff drawn from [low, high] Hz (an
+    ideal filter in the frequency domain): telephone-band and 8 kHz recordings, heard in
+    training. Shapes: (B, T) -> (B, T)."""
+    if share <= 0:
+        return clips
+    b, t = clips.shape
+    cut = low + (high - low) * torch.rand(b, generator=generator)
+    cut = torch.where(torch.rand(b, generator=generator) < share, cut, torch.full((b,), 1e9))
+    spec = torch.fft.rfft(clips, dim=1)
+    freqs = torch.fft.rfftfreq(t, 1 / RATE)
+    return torch.fft.irfft(spec * (freqs[None] <= cut[:, None]), n=t, dim=1)
+
+
+def shift(clips: torch.Tensor, seconds: float,
+          generator: torch.Generator | None = None) -> torch.Tensor:  # fmt: skip
+    """Each clip moved in time by its own random amount up to `seconds` either way, wrapping
+    around (the clips are mostly silence at the ends). Shapes: (B, T) -> (B, T)."""
+    if seconds <= 0:
+        return clips
+    b, t = clips.shape
+    most = int(seconds * RATE)
+    by = torch.randint(-most, most + 1, (b, 1), generator=generator)
+    return clips.gather(1, (torch.arange(t)[None] - by) % t)

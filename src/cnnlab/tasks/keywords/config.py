@@ -27,6 +27,11 @@ class KeywordsConfig(LoopConfig):
         snr: the range of signal-to-noise ratios (dB) noise is mixed in at when training.
         clean: share of training clips left without noise.
         spec_augment: SpecAugment's time and frequency masks when training.
+        warp: stretch each training clip's mel axis by a factor in [1 - warp, 1 + warp]
+            (formants up or down, as between voices); 0: off.
+        lowpass: share of training clips low-passed at a random 3.4 to 8 kHz (as 8 kHz and
+            telephone recordings are).
+        shift: move each training clip by up to this many seconds (wrapping around).
         label_smoothing: cross-entropy label smoothing.
         train_limit: keep a class-balanced subset of this many training clips.
     """
@@ -39,6 +44,9 @@ class KeywordsConfig(LoopConfig):
     snr: tuple[float, float] = (0.0, 30.0)
     clean: float = 0.1
     spec_augment: bool = True
+    warp: float = 0.0
+    lowpass: float = 0.0
+    shift: float = 0.0
     label_smoothing: float = 0.05
     train_limit: int | None = None
     epochs: int = 15
@@ -48,7 +56,8 @@ class KeywordsConfig(LoopConfig):
         super().__post_init__()
         check_ranges(self, {
             "mfcc": ">= 0", "batch_size": ">= 1", "clean": "[0, 1]",
-            "label_smoothing": "[0, 1)", "train_limit": "None or >= 2",
+            "label_smoothing": "[0, 1)", "train_limit": "None or >= 2", "warp": "[0, 1)",
+            "lowpass": "[0, 1]", "shift": "[0, 1]",
         })  # fmt: skip
         if len(self.snr) != 2 or self.snr[0] > self.snr[1]:
             raise ValueError(f"snr must be [low, high] in dB with low <= high, got {self.snr}")

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from cnnlab.data import audio
 from cnnlab.data.audio import NOISES, FeatureConfig, LogMel, mix_noise, spec_augment
 from cnnlab.data.keywords import SILENCE, KeywordData, load_keywords
 from cnnlab.engine import runs
@@ -57,10 +58,12 @@ class KeywordsTask(Task):
         self.run_name = cfg.name or f"{cfg.model}-{d.name}"
 
     def noisy(self, clips: torch.Tensor, g: torch.Generator, snr: float | None = None,
-              clean: float = 0.0) -> torch.Tensor:  # fmt: skip
+              clean: float = 0.0, augment: bool = False) -> torch.Tensor:  # fmt: skip
         """int16 clips -> float clips with noise: SNR drawn from cfg.snr (or `snr`), a random
-        kind; a share `clean` left as it is."""
+        kind; a share `clean` left as it is. `augment`: time shift and low-pass first."""
         x = clips.float() / 32768
+        if augment:
+            x = audio.lowpass(audio.shift(x, self.cfg.shift, g), self.cfg.lowpass, generator=g)
         b = len(x)
         lo, hi = self.cfg.snr
         db = torch.full((b,), snr) if snr is not None else lo + (hi - lo) * torch.rand(
@@ -117,7 +120,8 @@ class KeywordsTask(Task):
         g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)
         order = torch.randperm(len(self.y["train"]), generator=g)
         for idx in stride(order, cfg.batch_size, self.ctx):
-            f = self.normalized(self.noisy(self.x["train"][idx], g, clean=cfg.clean))
+            f = self.normalized(self.noisy(self.x["train"][idx], g, clean=cfg.clean, augment=True))
+            f = audio.warp_mels(f, cfg.warp, generator=g)
             if cfg.spec_augment:
                 f = spec_augment(f, generator=g)
             yield f, self.y["train"][idx]
