@@ -4,7 +4,7 @@ into a generated section of the page (<!-- begin:NAME --> ... <!-- end:NAME -->)
 command, the wall time and the machine. No figure in those tables is typed by hand;
 tests/test_docs.py checks that every measured table of docs/ sits in such a section.
 
-    python benchmarks/doc_tables.py                 # every job (about 65 minutes on 2 cores)
+    python benchmarks/doc_tables.py                 # every job (about 100 minutes on 2 cores)
     python benchmarks/doc_tables.py init-mlp demo   # some
     python benchmarks/doc_tables.py --list
 """
@@ -145,6 +145,25 @@ def diagnosis_table(_folder: Path) -> str:
     return Table(headers, rows).markdown()
 
 
+def listen_table(folder: Path) -> str:
+    """`cnnlab listen RUN --example` with the kws-cnn run of the keywords-compare job."""
+    run = SCRATCH / "keywords-compare" / "kws-cnn"
+    if not (run / "model.safetensors").is_file():
+        raise SystemExit(f"{run} is missing: run the keywords-compare job first")
+    folder.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "cnnlab", "listen", str(run), "--example", "--out",
+           str(folder / "timeline.png")]  # fmt: skip
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"keywords-listen: {out.stderr.strip()}")
+    (folder / "output.txt").write_text(out.stdout)
+    lines = [x.strip() for x in out.stdout.splitlines()]
+    found = [x for x in lines if x.endswith(tuple("0123456789")) and " s  " in x]
+    scored = next(x for x in lines if x.startswith("against "))
+    body = ["```text", *found, "```", "", scored.split(": ", 1)[1] + "."]
+    return "\n".join(body)
+
+
 JOBS: dict[str, Job] = {
     "init-mlp": Job("docs/initialization.md",
                     ("study", "init", "--model", "mlp", "--schemes", ALL_SCHEMES, "--seeds", "3",
@@ -200,6 +219,13 @@ JOBS: dict[str, Job] = {
                         figures=(("figures/text-compare.png", "text/compare.png"),)),
     "text-tokenizers": Job("docs/text.md", ("compare", "text", "--models", "text-cnn",
                                             "--tokenizer", "bpe,word,glove"), "--out", table_md),
+    "keywords-compare": Job("docs/keywords.md", ("compare", "keywords"), "--out", table_md,
+                            figures=(("figures/keywords-compare.png", "keywords/compare.png"),
+                                     ("kws-cnn/figures/robustness.png",
+                                      "keywords/robustness.png"))),
+    "keywords-listen": Job("docs/keywords.md", (), "", listen_table,
+                           "`cnnlab listen RUN --example` with the kws-cnn run of keywords-compare",
+                           figures=(("timeline.png", "keywords/listen.png"),)),
 }  # fmt: skip
 
 

@@ -31,7 +31,7 @@ COMMANDS |= {
     "report": ("runs", "write runs/<name>/report.html"),
     "listen": ("sound", "find keywords in a long recording"),
     "export": ("export", "export a run as ONNX, checked with onnxruntime"),
-    "compare": ("compare", "compare models (mlp-vs-cnn, text)"),
+    "compare": ("compare", "compare models (mlp-vs-cnn, text, keywords)"),
     "demo": ("compare", "MLP vs CNN on Fashion-MNIST with a report (~2 min)"),
     "study": ("study", "run a study (init, transfer, autoencoder)"),
     "show": ("show", "filters on an image, feature maps, learned kernels"),

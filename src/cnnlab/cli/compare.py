@@ -9,14 +9,14 @@ from jsonargparse import ArgumentParser
 
 from cnnlab.cli.common import config_from, console, parser_for, table
 from cnnlab.core.io import free_folder
-from cnnlab.studies.configs import MLPvsCNNConfig, TextCompareConfig
+from cnnlab.studies.configs import KeywordsCompareConfig, MLPvsCNNConfig, TextCompareConfig
 
 
 def register(sub: Any) -> dict:
     compare = ArgumentParser(
         description="compare models on the same data and budget", exit_on_error=False
     )
-    sub.add_subcommand("compare", compare, help="compare models (mlp-vs-cnn, text)")
+    sub.add_subcommand("compare", compare, help="compare models (mlp-vs-cnn, text, keywords)")
     csub = compare.add_subcommands(dest="study", required=True)
     csub.add_subcommand(
         "mlp-vs-cnn",
@@ -34,6 +34,15 @@ def register(sub: Any) -> dict:
         ),  # fmt: skip
         help="text-cnn vs bow-mlp vs the TF-IDF baseline, over seeds (docs/text.md)",
     )
+    csub.add_subcommand(
+        "keywords",
+        parser_for(
+            KeywordsCompareConfig,
+            "keyword models side by side: accuracy on both test "
+            "sets, parameters, MACs, latency, training time",
+        ),  # fmt: skip
+        help="kws-cnn vs kws-ds-cnn vs kws-tc vs kws-mlp (docs/keywords.md)",
+    )
     demo = parser_for(help="the main job in under 2 minutes: MLP vs CNN on Fashion-MNIST")
     demo.add_argument("--budget", type=float, default=35.0, help="training seconds per model")
     demo.add_argument(
@@ -49,6 +58,8 @@ def run_compare(ns: Any) -> int:
         return mlp_vs_cnn(config_from(ns["mlp-vs-cnn"], MLPvsCNNConfig))
     if ns.study == "text":
         return compare_text(config_from(ns["text"], TextCompareConfig))
+    if ns.study == "keywords":
+        return compare_keywords(config_from(ns["keywords"], KeywordsCompareConfig))
     raise ValueError(f"unknown comparison {ns.study!r}")
 
 
@@ -89,6 +100,22 @@ def compare_text(cfg: TextCompareConfig) -> int:
     headers, rows = result.table()
     console.print(f"data: {result.source}; tokenizer {result.tokenizer}", highlight=False)
     console.print(table(headers, rows, "text models on the same splits (test set)"))
+    written, fig = study.write(result, out)
+    console.print(f"table: {written}   figure: {fig}   ({time.perf_counter() - t0:.0f} s)",
+                  highlight=False)  # fmt: skip
+    return 0
+
+
+def compare_keywords(cfg: KeywordsCompareConfig) -> int:
+    from cnnlab.studies import keywords_compare as study
+
+    t0 = time.perf_counter()
+    out = free_folder(cfg.out)
+    cfg = KeywordsCompareConfig(**{**cfg.__dict__, "out": str(out)})
+    result = study.run(cfg, console=console)
+    headers, rows = result.table()
+    console.print(f"data: {result.source}", highlight=False)
+    console.print(table(headers, rows, "keyword models on the same clips (test sets)"))
     written, fig = study.write(result, out)
     console.print(f"table: {written}   figure: {fig}   ({time.perf_counter() - t0:.0f} s)",
                   highlight=False)  # fmt: skip

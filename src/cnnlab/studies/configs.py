@@ -285,3 +285,34 @@ class TextCompareConfig:
         bad = set(split_list(self.tokenizer, "tokenizer")) - {"auto", "bpe", "word", "glove"}
         if bad:
             raise ValueError(f"tokenizer must be auto, bpe, word or glove, got {sorted(bad)}")
+
+
+@dataclass(frozen=True)
+class KeywordsCompareConfig:
+    """Keyword models side by side on the same clips: accuracy on both test sets (noisy,
+    clean, 0 dB), parameters, multiply-accumulates, one clip's latency and training time.
+
+    Args:
+        data: keywords (the synthetic set), a .npz from cnnlab datasets make keywords, or a
+            folder of WAV files with one sub-folder per word.
+        models: the keyword models compared, comma-separated (see cnnlab models).
+        epochs: epochs of each model (None: cnnlab keywords' default).
+        max_time: most training seconds of each model (None: no limit).
+        train_limit: keep a class-balanced subset of this many training clips.
+        seed: the seed of every run (weights, noise, order).
+        out: folder for the runs, result.json, table.md and the figure (a taken folder gets
+            -2, -3, ...).
+    """
+
+    data: str = "keywords"
+    models: str = "kws-cnn,kws-ds-cnn,kws-tc,kws-mlp"
+    epochs: int | None = None
+    max_time: float | None = None
+    train_limit: int | None = None
+    seed: int = 0
+    out: str = "runs/compare-keywords"
+
+    def __post_init__(self) -> None:
+        split_list(self.models, "models")
+        if self.epochs is not None and self.epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {self.epochs}")

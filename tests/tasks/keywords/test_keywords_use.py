@@ -127,3 +127,19 @@ def test_a_folder_of_wavs_trains_a_spotter_above_chance(tmp_path):
     res = json.loads((r.folder / "results.json").read_text())
     assert set(res["sets"]) == {"test"} and res["classes"] == ["hi", "lo", "mid"]
     assert res["sets"]["test"]["clean"] >= 0.75  # 3 tones; chance is 1/3
+
+
+@needs_speech
+def test_compare_keywords_puts_models_side_by_side(capsys, tmp_path):
+    from conftest import tiny_keywords
+
+    data = tiny_keywords(tmp_path)
+    rc, out, err = cli(capsys, "compare", "keywords", "--data", data, "--models",
+                       "kws-ds-cnn,kws-mlp", "--epochs", "1", "--out", tmp_path / "cmp")  # fmt: skip
+    assert rc == 0, err
+    table = (tmp_path / "cmp" / "table.md").read_text()
+    assert "| kws-ds-cnn |" in table and "| kws-mlp |" in table and "flite noisy" in table
+    res = json.loads((tmp_path / "cmp" / "result.json").read_text())
+    assert res["rows"]["kws-mlp"]["macs"] > 1_000_000 > res["rows"]["kws-mlp"]["parameters"] / 2
+    assert all(r["latency_ms"] > 0 for r in res["rows"].values())
+    assert (tmp_path / "cmp" / "figures" / "keywords-compare.png").is_file()
