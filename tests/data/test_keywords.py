@@ -4,9 +4,6 @@ that need them skip without them, except under CI (the CI variable set), where t
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import numpy as np
 import pytest
 
@@ -22,20 +19,12 @@ from cnnlab.data.keywords import (
     resample,
     split_voices,
 )
-from conftest import cli, one_line_error
-
-MISSING = [t for t in ("espeak-ng", "flite") if shutil.which(t) is None]
-if MISSING and os.environ.get("CI"):
-    pytest.fail(f"CI needs {', '.join(MISSING)}: apt-get install espeak-ng flite sox",
-                pytrace=False)  # fmt: skip
-needs_speech = pytest.mark.skipif(bool(MISSING), reason=f"{MISSING} not installed "
-                                  "(apt-get install espeak-ng flite sox)")  # fmt: skip
+from conftest import cli, needs_speech, one_line_error, skip_without_speech
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    if MISSING:
-        pytest.skip(f"{MISSING} not installed (apt-get install espeak-ng flite sox)")
+    skip_without_speech()
     path = tmp_path_factory.mktemp("kw") / "k.npz"
     return read_keywords(make_keywords(path, voices=5, per_word=1, seed=0))
 

@@ -4,15 +4,10 @@ scored clean and at fixed SNRs; bad data is one line and leaves no run."""
 from __future__ import annotations
 
 import json
-import shutil
 
-import pytest
+from conftest import cli, needs_speech, one_line_error
 
-from conftest import cli, one_line_error
-
-pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("flite")
-                                is None, reason="espeak-ng / flite not installed "
-                                "(apt-get install espeak-ng flite sox)")  # fmt: skip
+pytestmark = needs_speech
 
 
 def test_a_run_scores_both_test_sets_clean_and_at_each_snr(keyword_run):

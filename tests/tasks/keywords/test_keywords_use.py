@@ -5,7 +5,6 @@ data; wrong inputs are one line each."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -15,11 +14,8 @@ from rich.console import Console
 from cnnlab.data.keywords import CLASSES, KeywordData, make_stream
 from cnnlab.tasks.keywords.listen import Detection, Spoken, detect, score, smooth
 from cnnlab.tasks.keywords.run import keywords
-from conftest import cli, one_line_error, word_folder
+from conftest import cli, needs_speech, one_line_error, word_folder
 
-needs_speech = pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("flite")
-                                  is None, reason="espeak-ng / flite not installed "
-                                  "(apt-get install espeak-ng flite sox)")  # fmt: skip
 RATE = 16_000
 
 
@@ -134,8 +130,8 @@ def test_compare_keywords_puts_models_side_by_side(capsys, tmp_path):
     from conftest import tiny_keywords
 
     data = tiny_keywords(tmp_path)
-    rc, out, err = cli(capsys, "compare", "keywords", "--data", data, "--models",
-                       "kws-ds-cnn,kws-mlp", "--epochs", "1", "--out", tmp_path / "cmp")  # fmt: skip
+    argv = ["--data", data, "--models", "kws-ds-cnn,kws-mlp", "--epochs", "1"]
+    rc, out, err = cli(capsys, "compare", "keywords", *argv, "--out", tmp_path / "cmp")
     assert rc == 0, err
     table = (tmp_path / "cmp" / "table.md").read_text()
     assert "| kws-ds-cnn |" in table and "| kws-mlp |" in table and "flite noisy" in table
