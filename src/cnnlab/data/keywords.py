@@ -235,6 +235,16 @@ def cached_keywords() -> Path:
     return cache_dir() / "keywords" / "keywords.npz"
 
 
+def _format_of(path: Path) -> int | None:
+    """The format number a generated set was written with (None: missing or unreadable);
+    only its small meta member is read."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return json.loads(str(z["meta"])).get("format")
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def read_keywords(path: Path) -> KeywordData:
     """A generated set from its .npz file."""
     try:
@@ -267,7 +277,7 @@ def load_keywords(data: str = "keywords", train_limit: int | None = None,
     path = Path(data)
     if data == "keywords":
         path = cached_keywords()
-        if not path.is_file():
+        if _format_of(path) != FORMAT:  # missing, or made by an older cnnlab: make it anew
             make_keywords(path, seed=0)
     elif path.is_dir():
         d = read_wav_folder(path, seed)
@@ -352,40 +362,3 @@ def read_wav_folder(root: Path, seed: int = 0, val: float = 0.1, test: float = 0
     source = f"{root}: {len(files)} sound files of {len(words)} words, split {how}"
     return KeywordData(root.name, [w.name for w in words], x, y, voices, source,
                        {"format": FORMAT, "folder": str(root)})  # fmt: skip
-
-
-# ---- a long recording ----------------------------------------------------------------------
-
-
-def make_stream(d: KeywordData, split: str = "test", seconds: float = 60.0, seed: int = 0,
-                snr: tuple[float, float] = (10.0, 20.0), unknown: float = 0.25):  # fmt: skip
-    """A recording of words and noise for `cnnlab listen`: words of the split's clips (each
-    trimmed to the word, level drawn per word) with pauses of 0.6 to 2 s, a share `unknown`
-    of them other words; pink and white noise under all of it at an SNR drawn from `snr`
-    (dB, against the mean power of the words). Returns (float32 (n,), [(word, start, end)])."""
-    rng = np.random.default_rng(seed)
-    y = d.y[split]
-    by_class = {c: np.flatnonzero(y == i) for i, c in enumerate(d.classes) if c != SILENCE}
-    words = [c for c in by_class if c != UNKNOWN and len(by_class[c])]
-    if not words:
-        raise DataError(f"the {split} split has no keyword clips to make a recording of")
-    n = int(seconds * RATE)
-    x = np.zeros(n, np.float32)
-    truth, t, power = [], rng.uniform(0.3, 1.0), []
-    while True:
-        cls = UNKNOWN if rng.random() < unknown and len(by_class.get(UNKNOWN, ())) else (
-            words[rng.integers(len(words))])  # fmt: skip
-        clip = trim(d.x[split][rng.choice(by_class[cls])].astype(np.float32) / 32768)
-        at = int(t * RATE)
-        if at + len(clip) > n - RATE // 4:
-            break
-        x[at : at + len(clip)] = clip
-        power.append(float(np.mean(clip**2)))
-        truth.append((cls, at / RATE, (at + len(clip)) / RATE))
-        t = (at + len(clip)) / RATE + rng.uniform(0.6, 2.0)
-    white = rng.standard_normal(n)
-    spec = np.fft.rfft(rng.standard_normal(n))
-    pink = np.fft.irfft(spec / np.sqrt(np.maximum(np.arange(len(spec)), 1.0)), n=n)
-    noise = white / white.std() + pink / pink.std()
-    level = np.sqrt(np.mean(power) / 10 ** (rng.uniform(*snr) / 10))
-    return (x + noise * level / noise.std()).astype(np.float32), truth

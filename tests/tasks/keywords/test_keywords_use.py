@@ -11,7 +11,8 @@ import pytest
 import soundfile as sf
 from rich.console import Console
 
-from cnnlab.data.keywords import CLASSES, KeywordData, make_stream
+from cnnlab.data.keyword_stream import make_stream
+from cnnlab.data.keywords import CLASSES, KeywordData
 from cnnlab.tasks.keywords.listen import Detection, Spoken, detect, score, smooth
 from cnnlab.tasks.keywords.run import keywords
 from conftest import cli, needs_speech, one_line_error, word_folder

@@ -166,7 +166,8 @@ def example_recording(run: str | Path, out: Path, seconds: float = 60.0,
     import soundfile as sf
 
     from cnnlab.core.io import read_config
-    from cnnlab.data.keywords import load_keywords, make_stream
+    from cnnlab.data.keyword_stream import make_stream
+    from cnnlab.data.keywords import load_keywords
 
     data = load_keywords(str(read_config(Path(run)).get("data", "keywords")))
     wave, spoken = make_stream(data, "test", seconds, seed)
