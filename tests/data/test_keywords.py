@@ -100,3 +100,24 @@ def test_datasets_make_keywords_writes_the_cache_and_datasets_shows_it(capsys, t
     assert "synthetic (espeak-ng, 2 train / 1 val / 1 test voices" in out
     rc, out, _ = cli(capsys, "datasets")
     assert rc == 0 and str(tmp_path / "keywords" / "keywords.npz") in out.replace("\n", "")
+
+
+def test_a_cache_from_an_older_cnnlab_is_made_anew(tmp_path, monkeypatch):
+    import json
+
+    from cnnlab.data import keywords as kw
+
+    monkeypatch.setenv("CNNLAB_CACHE", str(tmp_path))
+    path = kw.cached_keywords()
+    path.parent.mkdir(parents=True)
+    np.savez(path, meta=np.array(json.dumps({"format": kw.FORMAT - 1})))
+    made = []
+
+    def fake_make(p, seed=0):  # stands in for the synthesizers: records the call
+        made.append(p)
+        raise DataError("made anew")
+
+    monkeypatch.setattr(kw, "make_keywords", fake_make)
+    with pytest.raises(DataError, match="made anew"):
+        kw.load_keywords("keywords")
+    assert made == [path] and kw._format_of(tmp_path / "none.npz") is None

@@ -23,7 +23,7 @@ def register(sub: Any) -> dict:
                    help="list the sample images that ship with cnnlab instead")  # fmt: skip
     d.add_argument("--voices", type=int | None, default=None,
                    help="make keywords: espeak-ng voices (default: all, about 100)")  # fmt: skip
-    d.add_argument("--per_word", type=int, default=4,
+    d.add_argument("--per_word", type=int, default=10,
                    help="make keywords: clips per word and voice")  # fmt: skip
     d.add_argument("--seed", type=int, default=0, help="make keywords: seeds voices and clips")
     sub.add_subcommand("datasets", d, help="list datasets and where they are found")

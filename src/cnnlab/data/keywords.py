@@ -40,7 +40,7 @@ CLASSES = (*WORDS, UNKNOWN, SILENCE)
 ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-rp",
            "en-gb-x-gbcwmd", "en-029", "en-us-nyc")  # fmt: skip
 FLITE_VOICES = ("kal", "kal16", "awb", "rms", "slt")  # awb_time speaks only times of day
-FORMAT = 1  # of the cached file; a change regenerates it
+FORMAT = 2  # of the cached file; a change makes it anew (2: 10 clips per word and voice)
 ESPEAK_MISSING = ("espeak-ng is not installed: apt-get install espeak-ng flite sox (or give "
                   "--data with a folder of WAV files, one sub-folder per word)")  # fmt: skip
 
@@ -182,7 +182,7 @@ def split_voices(variants: list[str], seed: int, val: float = 0.1, test: float =
     return order[n_val + n_test :], order[:n_val], order[n_val : n_val + n_test]
 
 
-def make_keywords(path: Path, voices: int | None = None, per_word: int = 4, seed: int = 0,
+def make_keywords(path: Path, voices: int | None = None, per_word: int = 10, seed: int = 0,
                   progress: Callable[[int, int], None] | None = None,
                   workers: int = 4) -> Path:  # fmt: skip
     """Generate the synthetic keyword set into `path` (.npz, written atomically): `voices`
