@@ -19,8 +19,10 @@ def register(sub: Any) -> dict:
     p.add_argument("--hop", type=float, default=0.1, help="seconds between windows")
     p.add_argument("--smooth", type=float, default=0.3,
                    help="seconds of scores averaged before the threshold (0: none)")  # fmt: skip
-    p.add_argument("--threshold", type=float, default=0.7,
+    p.add_argument("--threshold", type=float, default=0.5,
                    help="a word is found where its smoothed score reaches this")  # fmt: skip
+    p.add_argument("--min_duration", type=float, default=0.2,
+                   help="seconds a score must stay above the threshold (drops blips)")  # fmt: skip
     p.add_argument("--truth", type=str | None, default=None,
                    help="CSV of the words spoken (word,start,end): scores the result")  # fmt: skip
     p.add_argument("--example", action="store_true",
@@ -47,7 +49,7 @@ def listen(ns: Any) -> int:
     else:
         file = Path(ns.file)
     truth = kl.read_truth(truth_file) if truth_file else []
-    found = kl.listen(run, file, ns.hop, ns.smooth, ns.threshold)
+    found = kl.listen(run, file, ns.hop, ns.smooth, ns.threshold, ns.min_duration)
     for note in found.notes:
         console.print(f"note: {note}", highlight=False)
     for d in found.detections:

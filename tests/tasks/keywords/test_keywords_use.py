@@ -140,3 +140,13 @@ def test_compare_keywords_puts_models_side_by_side(capsys, tmp_path):
     assert res["rows"]["kws-mlp"]["macs"] > 1_000_000 > res["rows"]["kws-mlp"]["parameters"] / 2
     assert all(r["latency_ms"] > 0 for r in res["rows"].values())
     assert (tmp_path / "cmp" / "figures" / "keywords-compare.png").is_file()
+
+
+def test_detect_drops_blips_shorter_than_min_duration():
+    times = np.arange(0, 4, 0.1)
+    scores = np.zeros((len(times), 2))
+    scores[5, 0] = 0.9  # one window: a word cut at the window's edge
+    scores[20:26, 1] = 0.8  # 0.5 s of a whole word
+    found = detect(times, scores, ["a", "b"], [0, 1], threshold=0.5, min_duration=0.2)
+    assert [d.word for d in found] == ["b"]
+    assert len(detect(times, scores, ["a", "b"], [0, 1], threshold=0.5)) == 2

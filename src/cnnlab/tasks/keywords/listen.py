@@ -78,9 +78,13 @@ def smooth(p: np.ndarray, n: int) -> np.ndarray:
 
 
 def detect(times: np.ndarray, scores: np.ndarray, classes: list[str], keywords: list[int],
-           threshold: float, merge: float = 0.5) -> list[Detection]:  # fmt: skip
+           threshold: float, min_duration: float = 0.0,
+           merge: float = 0.5) -> list[Detection]:  # fmt: skip
     """Stretches where a keyword's score is at or above `threshold`; stretches of one word
-    less than `merge` seconds apart are one; where words overlap the higher score wins."""
+    less than `merge` seconds apart are one; a stretch shorter than `min_duration` seconds
+    (from its first window centre to its last) is dropped: a whole word inside the window
+    keeps its score up for about a second less the word's length, while a word cut at the
+    window's edge makes a blip; where words overlap the higher score wins."""
     found = []
     for c in keywords:
         above = np.flatnonzero(scores[:, c] >= threshold)
@@ -89,6 +93,8 @@ def detect(times: np.ndarray, scores: np.ndarray, classes: list[str], keywords: 
         breaks = np.flatnonzero(np.diff(times[above]) > merge) + 1
         for run in np.split(above, breaks):
             a, b = float(times[run[0]]), float(times[run[-1]])
+            if b - a < min_duration - 1e-9:
+                continue
             found.append(Detection(classes[c], (a + b) / 2, float(scores[run, c].max()), a, b))
     found.sort(key=lambda d: -d.score)
     kept: list[Detection] = []
@@ -99,7 +105,7 @@ def detect(times: np.ndarray, scores: np.ndarray, classes: list[str], keywords: 
 
 
 def listen(run: str | Path, file: str | Path, hop: float = 0.1, smoothing: float = 0.3,
-           threshold: float = 0.7) -> Listened:  # fmt: skip
+           threshold: float = 0.5, min_duration: float = 0.2) -> Listened:  # fmt: skip
     """Detect the run's keywords in a recording (any length up to an hour)."""
     if not 0.01 <= hop <= 1.0:
         raise ConfigError(f"--hop must be 0.01 to 1 s, got {hop}")
@@ -107,12 +113,14 @@ def listen(run: str | Path, file: str | Path, hop: float = 0.1, smoothing: float
         raise ConfigError(f"--threshold must be between 0 and 1, got {threshold}")
     if smoothing < 0:
         raise ConfigError(f"--smooth must be >= 0 s, got {smoothing}")
+    if not 0 <= min_duration < 1:
+        raise ConfigError(f"--min_duration must be 0 to 1 s, got {min_duration}")
     sound = read_wav(file)
     km = KeywordModel.load(run)
     keywords = km.keyword_ids()
     times, probs = window_probabilities(km, sound.x, hop)
     scores = smooth(probs, max(1, int(round(smoothing / hop)) | 1))
-    found = detect(times, scores, km.classes, keywords, threshold)
+    found = detect(times, scores, km.classes, keywords, threshold, min_duration)
     return Listened(times, scores, km.classes, keywords, found, sound.x, sound.notes())
 
 
