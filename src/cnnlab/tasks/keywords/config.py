@@ -44,12 +44,12 @@ class KeywordsConfig(LoopConfig):
     snr: tuple[float, float] = (0.0, 30.0)
     clean: float = 0.1
     spec_augment: bool = True
-    warp: float = 0.0
-    lowpass: float = 0.0
-    shift: float = 0.0
+    warp: float = 0.1
+    lowpass: float = 0.3
+    shift: float = 0.1
     label_smoothing: float = 0.05
     train_limit: int | None = None
-    epochs: int = 15
+    epochs: int = 20
     weight_decay: float = 1e-3
 
     def __post_init__(self) -> None:
