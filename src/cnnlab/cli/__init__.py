@@ -30,6 +30,7 @@ COMMANDS |= {
     "predict": ("runs", "classify images with a trained run"),
     "report": ("runs", "write runs/<name>/report.html"),
     "listen": ("sound", "find keywords in a long recording"),
+    "serve": ("serve", "the web app (explainer, runs) on 127.0.0.1:8765"),
     "export": ("export", "export a run as ONNX, checked with onnxruntime"),
     "compare": ("compare", "compare models (mlp-vs-cnn, text, keywords)"),
     "demo": ("compare", "MLP vs CNN on Fashion-MNIST with a report (~2 min)"),
@@ -69,6 +70,8 @@ def group_module(group: str) -> Any:
         from cnnlab.cli import export as module
     elif group == "sound":
         from cnnlab.cli import sound as module
+    elif group == "serve":
+        from cnnlab.cli import serve as module
     else:
         raise KeyError(group)
     return module

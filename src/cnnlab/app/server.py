@@ -1,0 +1,112 @@
+"""`cnnlab serve`: the web app. One FastAPI application: the page (plain HTML, CSS and JS from
+`app/static`, no build step, nothing from a CDN) and the JSON API it uses under /api/
+(documented at /docs by FastAPI). Every file a request names goes through `runs.resolve`:
+nothing outside the runs folder is ever read.
+
+    app = create_app("runs")     # then: uvicorn.run(app, host="127.0.0.1", port=8765)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Query
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from cnnlab.app import runs as run_files
+from cnnlab.core.errors import CnnlabError, RunError
+
+STATIC = Path(__file__).with_name("static")
+
+
+def _array(a: Any) -> Any:
+    """A numpy array as nested lists of numbers (-inf as None: JSON has no infinity)."""
+    import numpy as np
+
+    out = np.where(np.isfinite(a), a, np.nan).astype(float).tolist()
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, list):
+            return [clean(x) for x in v]
+        return None if v != v else v  # NaN -> None
+
+    return clean(out)
+
+
+def explanation(e: Any) -> dict[str, Any]:
+    """An Explanation (viz.explain) as JSON: inputs, kernel, padded input, output, frames."""
+    return {
+        "kind": e.kind, "title": e.title, "formula": e.formula, "kernel": e.kernel,
+        "stride": e.stride, "padding": e.padding, "dilation": e.dilation,
+        "x": _array(e.x[0]), "w": None if e.w is None else _array(e.w[0]),
+        "padded": _array(e.padded[0]), "output": _array(e.output[0, 0]),
+        "frames": [{"out": f.out_pos, "window": f.window, "text": f.text, "value": f.value}
+                   for f in e.frames],
+    }  # fmt: skip
+
+
+def create_app(runs_dir: str | Path = "runs") -> FastAPI:
+    """The app, serving the run folders under `runs_dir`."""
+    root = Path(runs_dir)
+    app = FastAPI(title="cnnlab", description="cnnlab's web app: the convolution explainer "
+                  "and your own runs, opened up.", version="1")  # fmt: skip
+
+    def guarded(fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except RunError as exc:
+            raise HTTPException(404, str(exc)) from None
+        except (CnnlabError, ValueError) as exc:
+            raise HTTPException(400, str(exc)) from None
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    @app.get("/api/health")
+    def health() -> dict[str, Any]:
+        return {"ok": True, "runs_dir": str(root)}
+
+    @app.get("/api/runs")
+    def list_runs() -> list[dict[str, Any]]:
+        """Every run folder under the runs directory, newest first, as a card."""
+        return run_files.cards(root)
+
+    @app.get("/api/run")
+    def run_detail(id: str = Query(..., description="the run's path under the runs folder")):
+        """One run: card, config, model, curves (metrics.csv), figures."""
+        return guarded(run_files.detail, root, id)
+
+    @app.get("/api/run/file")
+    def run_file(id: str, name: str = Query(..., description="e.g. figures/curves.png")):
+        """A figure (PNG) or the report (report.html) of a run."""
+        folder = guarded(run_files.resolve, root, id)
+        path = (folder / name).resolve()
+        if folder not in path.parents or path.suffix not in (".png", ".html") or \
+                not path.is_file():  # fmt: skip
+            raise HTTPException(404, f"{id} has no file {name!r}")
+        return FileResponse(path)
+
+    @app.get("/api/explain/conv")
+    def explain_conv(size: int = 5, kernel: int = 3, stride: int = 1, padding: int = 0,
+                     dilation: int = 1, channels: int = 1, seed: int = 0) -> Any:  # fmt: skip
+        """A convolution's numbers from the tested NumPy reference, with every output cell's
+        arithmetic (one frame per cell; at most 256 cells, inputs up to 32)."""
+        from cnnlab.viz import explain
+
+        return explanation(guarded(explain.explain_conv, size, kernel, stride, padding, channels,
+                                   dilation, seed))  # fmt: skip
+
+    @app.get("/api/explain/pool")
+    def explain_pool(size: int = 4, kernel: int = 2, kind: str = "max", stride: int | None = None,
+                     padding: int = 0, seed: int = 0) -> dict[str, Any]:  # fmt: skip
+        """Max or average pooling's numbers (kernel = size: global pooling)."""
+        from cnnlab.viz import explain
+
+        return explanation(guarded(explain.explain_pool, size, kernel, kind, stride, padding,
+                                   seed))  # fmt: skip
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

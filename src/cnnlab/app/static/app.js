@@ -1,0 +1,251 @@
+// cnnlab's page: the convolution explainer and the runs, over the JSON API under /api/.
+"use strict";
+
+const $ = (sel) => document.querySelector(sel);
+
+async function api(path) {
+  const r = await fetch(path);
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(body.detail || `${r.status} ${r.statusText}`);
+  return body;
+}
+
+function fmt(v) {
+  if (v === null || v === undefined) return "-inf";
+  return Number.isInteger(v) ? String(v) : String(Math.round(v * 100) / 100);
+}
+
+// ---- tabs ------------------------------------------------------------------------------------
+document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => {
+  document.querySelectorAll("nav button, .tab").forEach((e) => e.classList.remove("active"));
+  b.classList.add("active");
+  $("#" + b.dataset.tab).classList.add("active");
+  if (b.dataset.tab === "runs") loadRuns();
+}));
+
+// ---- explainer -------------------------------------------------------------------------------
+const ex = { data: null, frame: 0, timer: null };
+
+function explainQuery() {
+  const f = new FormData($("#explain-form"));
+  const v = Object.fromEntries(f.entries());
+  const conv = v.op === "conv";
+  document.querySelectorAll(".conv-only").forEach((e) => { e.hidden = !conv; });
+  if (conv) {
+    return `/api/explain/conv?size=${v.size}&kernel=${v.kernel}&stride=${v.stride}` +
+      `&padding=${v.padding}&dilation=${v.dilation}&channels=${v.channels}&seed=${v.seed}`;
+  }
+  const global = v.op.startsWith("g");
+  const kind = v.op.replace("g", "");
+  const k = global ? v.size : v.kernel;
+  const s = global ? v.size : v.stride;
+  const p = global ? 0 : v.padding;
+  return `/api/explain/pool?size=${v.size}&kernel=${k}&kind=${kind}&stride=${s}&padding=${p}` +
+    `&seed=${v.seed}`;
+}
+
+async function loadExplain() {
+  stop();
+  try {
+    ex.data = await api(explainQuery());
+    $("#explain-error").textContent = "";
+  } catch (e) {
+    $("#explain-error").textContent = e.message;
+    return;
+  }
+  ex.frame = 0;
+  $("#scrub").max = ex.data.frames.length - 1;
+  $("#explain-title").textContent = ex.data.title;
+  $("#explain-formula").textContent = ex.data.formula;
+  $("#kernel-box").hidden = ex.data.w === null;
+  drawFrame();
+}
+
+function grid(values, cls, id) {
+  // values: rows of numbers; cls(i, j) -> class names; id(i, j) -> data-testid or ""
+  const g = document.createElement("div");
+  g.className = "grid";
+  g.style.gridTemplateColumns = `repeat(${values[0].length}, auto)`;
+  values.forEach((row, i) => row.forEach((v, j) => {
+    const s = document.createElement("span");
+    s.textContent = fmt(v);
+    s.className = cls(i, j);
+    const t = id(i, j);
+    if (t) s.dataset.testid = t;
+    g.appendChild(s);
+  }));
+  return g;
+}
+
+function drawFrame() {
+  const d = ex.data;
+  const f = d.frames[ex.frame];
+  const p = d.padding;
+  const n = d.padded[0].length;
+  const taps = new Set();
+  if (f.window) f.window[0].forEach((r) => f.window[1].forEach((c) => taps.add(`${r},${c}`)));
+  const gin = $("#grid-in");
+  gin.replaceChildren();
+  d.padded.forEach((plane, c) => {
+    if (d.padded.length > 1) {
+      const name = document.createElement("div");
+      name.className = "plane-name";
+      name.textContent = ["R", "G", "B", "A"][c] || `c${c + 1}`;
+      gin.appendChild(name);
+    }
+    gin.appendChild(grid(plane, (i, j) => {
+      const pad = i < p || j < p || i >= n - p || j >= n - p;
+      return (pad ? "pad " : "") + (taps.has(`${i},${j}`) ? "tap" : "");
+    }, () => ""));
+  });
+  const gw = $("#grid-w");
+  gw.replaceChildren();
+  if (d.w) d.w.forEach((plane) => gw.appendChild(grid(plane, () => "", () => "")));
+  const done = f.out === null;
+  const cells = d.output[0].length;
+  $("#grid-out").replaceChildren(grid(d.output, (i, j) => {
+    const k = i * cells + j;
+    if (!done && k === ex.frame) return "now";
+    return !done && k > ex.frame ? "todo" : "";
+  }, (i, j) => `out-${i}-${j}`));
+  $("#frame-text").textContent = f.text;
+  $("#scrub").value = ex.frame;
+  $("#frame-no").textContent = `${ex.frame + 1} / ${d.frames.length}`;
+}
+
+function go(k) {
+  if (!ex.data) return;
+  ex.frame = Math.max(0, Math.min(ex.data.frames.length - 1, k));
+  drawFrame();
+}
+function stop() {
+  clearInterval(ex.timer);
+  ex.timer = null;
+  $("#play").textContent = "play";
+}
+$("#play").addEventListener("click", () => {
+  if (ex.timer) return stop();
+  if (ex.data && ex.frame === ex.data.frames.length - 1) go(0);
+  $("#play").textContent = "pause";
+  ex.timer = setInterval(() => {
+    if (ex.frame >= ex.data.frames.length - 1) return stop();
+    go(ex.frame + 1);
+  }, 700);
+});
+$("#step").addEventListener("click", () => { stop(); go(ex.frame + 1); });
+$("#back").addEventListener("click", () => { stop(); go(ex.frame - 1); });
+$("#scrub").addEventListener("input", (e) => { stop(); go(Number(e.target.value)); });
+$("#explain-form").addEventListener("change", loadExplain);
+loadExplain();
+
+// ---- runs ------------------------------------------------------------------------------------
+const rs = { cards: [], chosen: new Set(), charts: {} };
+
+async function loadRuns() {
+  try {
+    rs.cards = await api("/api/runs");
+    $("#runs-error").textContent = rs.cards.length ? "" : "No runs yet: train one (cnnlab train).";
+  } catch (e) {
+    $("#runs-error").textContent = e.message;
+    return;
+  }
+  const box = $("#run-cards");
+  box.replaceChildren();
+  rs.cards.forEach((c) => {
+    const el = document.createElement("div");
+    el.className = "card";
+    el.dataset.testid = `card-${c.id}`;
+    const shown = Object.entries(c.metrics).slice(0, 3)
+      .map(([k, v]) => `${k} ${v <= 1 ? (100 * v).toFixed(1) + "%" : v.toFixed(3)}`).join(", ");
+    el.innerHTML = `<h4></h4><span class="status ${c.status}">${c.status}</span>
+      <div class="facts"></div><div class="metrics"></div>
+      <label><input type="checkbox"> compare</label> <button type="button">open</button>`;
+    el.querySelector("h4").textContent = c.id;
+    el.querySelector(".facts").textContent = `${c.task} · ${c.model} · ${c.data} · ${c.epochs} epochs`;
+    el.querySelector(".metrics").textContent = shown;
+    const tick = el.querySelector("input");
+    tick.checked = rs.chosen.has(c.id);
+    tick.addEventListener("change", () => {
+      if (tick.checked) rs.chosen.add(c.id); else rs.chosen.delete(c.id);
+      drawCompare();
+    });
+    el.querySelector("button").addEventListener("click", () => openRun(c.id));
+    box.appendChild(el);
+  });
+}
+
+function chart(key, target, title, series) {
+  // series: [{label, x: [...], y: [...]}] drawn on one uPlot chart (x: epochs)
+  if (rs.charts[key]) rs.charts[key].destroy();
+  const xs = [...new Set(series.flatMap((s) => s.x))].sort((a, b) => a - b);
+  const data = [xs, ...series.map((s) => xs.map((x) => {
+    const i = s.x.indexOf(x);
+    return i < 0 ? null : s.y[i];
+  }))];
+  const colours = ["#d9480f", "#1971c2", "#2f9e44", "#9c36b5", "#e67700", "#0c8599"];
+  const width = Math.min(720, target.parentElement.clientWidth || 720);
+  rs.charts[key] = new uPlot({
+    title, width, height: 300, scales: { x: { time: false } },
+    axes: [{ label: "epoch" }, {}],
+    series: [{ label: "epoch" }, ...series.map((s, i) => ({
+      label: s.label, stroke: colours[i % colours.length], width: 2, spanGaps: true,
+    }))],
+  }, data, target);
+}
+
+function metricNames(rows) {
+  const names = new Set();
+  rows.forEach((r) => Object.keys(r).forEach((k) => names.add(k)));
+  ["epoch", "time", "lr"].forEach((k) => names.delete(k));
+  return [...names];
+}
+
+function fillSelect(sel, names, preferred) {
+  const old = sel.value;
+  sel.replaceChildren(...names.map((n) => new Option(n, n)));
+  sel.value = names.includes(old) ? old : (names.find((n) => n === preferred) || names[0] || "");
+}
+
+async function openRun(id) {
+  let d;
+  try { d = await api(`/api/run?id=${encodeURIComponent(id)}`); } catch (e) {
+    $("#runs-error").textContent = e.message;
+    return;
+  }
+  $("#run-detail").hidden = false;
+  $("#run-title").textContent = d.id;
+  $("#run-facts").textContent = `${d.task} · ${d.model} · ${d.data} · ${d.status} · ` +
+    Object.entries(d.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ");
+  $("#run-config").textContent = JSON.stringify(d.config, null, 2);
+  const sel = $("#run-metric");
+  fillSelect(sel, metricNames(d.curves), "val/acc");
+  const draw = () => chart("run", $("#run-chart"), sel.value, [{
+    label: sel.value, x: d.curves.map((r) => r.epoch), y: d.curves.map((r) => r[sel.value]),
+  }]);
+  sel.onchange = draw;
+  if (d.curves.length) draw();
+  const figs = $("#run-figures");
+  figs.replaceChildren(...d.figures.map((name) => {
+    const img = new Image();
+    img.src = `/api/run/file?id=${encodeURIComponent(id)}&name=${encodeURIComponent(name)}`;
+    img.alt = name;
+    return img;
+  }));
+  const rep = $("#run-report");
+  rep.hidden = !d.report;
+  rep.href = `/api/run/file?id=${encodeURIComponent(id)}&name=report.html`;
+}
+
+async function drawCompare() {
+  const ids = [...rs.chosen];
+  $("#compare-box").hidden = ids.length < 2;
+  if (ids.length < 2) return;
+  const runs = await Promise.all(ids.map((id) => api(`/api/run?id=${encodeURIComponent(id)}`)));
+  const sel = $("#compare-metric");
+  fillSelect(sel, metricNames(runs.flatMap((r) => r.curves)), "val/acc");
+  const draw = () => chart("compare", $("#compare-chart"), sel.value, runs.map((r) => ({
+    label: r.id, x: r.curves.map((c) => c.epoch), y: r.curves.map((c) => c[sel.value] ?? null),
+  })));
+  sel.onchange = draw;
+  draw();
+}
