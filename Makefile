@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup speech-tools lint bench bench-long clean
+.PHONY: demo test setup speech-tools browser lint bench bench-long clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,18 @@ speech-tools:
 	    "the keyword tests will skip"; fi; \
 	fi
 
-test: $(STAMP) speech-tools
+browser:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then SUDO=""; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo"; \
+	  else SUDO="none"; fi; \
+	  if [ "$$SUDO" != "none" ]; then ($$SUDO apt-get update -qq \
+	    && $$SUDO apt-get install -y -qq chromium >/dev/null) \
+	    || echo "note: could not install chromium; the browser tests will skip"; \
+	  else echo "note: chromium is missing (apt-get install chromium); the browser tests will skip"; fi; \
+	fi
+
+test: $(STAMP) speech-tools browser
 	CNNLAB_OFFLINE=1 $(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -234,6 +234,7 @@ async function openRun(id) {
   const rep = $("#run-report");
   rep.hidden = !d.report;
   rep.href = `/api/run/file?id=${encodeURIComponent(id)}&name=report.html`;
+  $("#run-detail").scrollIntoView({ behavior: "smooth" });
 }
 
 async function drawCompare() {

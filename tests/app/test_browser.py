@@ -1,0 +1,119 @@
+"""The page in a real browser: Playwright driving Debian's chromium (never `playwright install`).
+The explainer's numbers on the page equal the NumPy reference; the runs tab shows a card per
+run and draws a run's curve. Skips where chromium or playwright is missing, fails under CI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from cnnlab.mechanics.reference import conv2d_loop
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _need() -> None:
+    missing = []
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("playwright (pip install playwright)")
+    if not os.path.exists(CHROMIUM):
+        missing.append("chromium (apt-get install chromium)")
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs {', '.join(missing)}", pytrace=False)
+        pytest.skip(f"{', '.join(missing)} not installed")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    _need()
+    pytest.importorskip("fastapi")
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+    from test_server import fake_run
+
+    from cnnlab.app.server import create_app
+
+    runs = tmp_path_factory.mktemp("site") / "runs"
+    fake_run(runs / "first")
+    fake_run(runs / "second", rows=5)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    server = uvicorn.Server(uvicorn.Config(create_app(runs), host="127.0.0.1", port=port,
+                                           log_level="warning"))  # fmt: skip
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser, f"http://127.0.0.1:{port}/"
+        browser.close()
+    server.should_exit = True
+    thread.join(5)
+
+
+def read_output(page, n: int) -> np.ndarray:
+    return np.array([[float(page.inner_text(f"[data-testid=out-{i}-{j}]")) for j in range(n)]
+                     for i in range(n)])  # fmt: skip
+
+
+def test_the_explainer_shows_the_references_numbers(site):
+    browser, url = site
+    page = browser.new_page()
+    page.goto(url)
+    page.wait_for_selector("[data-testid=out-0-0]")
+    for settings in ({"size": "6", "kernel": "3", "stride": "2", "padding": "1"},
+                     {"size": "5", "kernel": "2", "stride": "1", "padding": "0"}):  # fmt: skip
+        for name, value in settings.items():
+            page.fill(f"input[name={name}]", value)
+        page.dispatch_event("#explain-form", "change")
+        page.wait_for_function("document.querySelector('#explain-title').textContent"
+                               f".includes('input {settings['size']}x{settings['size']}, "
+                               f"kernel {settings['kernel']}x')")  # fmt: skip
+        data = page.evaluate("fetch(document.querySelector('#explain-form') && "
+                             "explainQuery()).then(r => r.json())")  # fmt: skip
+        x, w = np.array(data["x"])[None], np.array(data["w"])[None]
+        want = conv2d_loop(x, w, None, int(settings["stride"]), int(settings["padding"]))[0, 0]
+        page.fill("#scrub", str(len(data["frames"]) - 1))
+        page.dispatch_event("#scrub", "input")
+        assert np.array_equal(read_output(page, want.shape[0]), want)
+    page.close()
+
+
+def test_the_player_steps_one_output_cell_at_a_time(site):
+    browser, url = site
+    page = browser.new_page()
+    page.goto(url)
+    page.wait_for_selector("[data-testid=out-0-0]")
+    assert page.inner_text("#frame-no") == "1 / 10"
+    page.click("#step")
+    page.click("#step")
+    assert page.inner_text("#frame-no") == "3 / 10"
+    assert "now" in page.get_attribute("[data-testid=out-0-2]", "class")
+    assert len(page.query_selector_all("#grid-in .tap")) == 9  # the 3x3 window it reads
+    page.close()
+
+
+def test_the_runs_tab_lists_runs_and_draws_a_runs_curve(site):
+    browser, url = site
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone-sized screen
+    page.goto(url)
+    page.click("nav button[data-tab=runs]")
+    page.wait_for_selector("[data-testid='card-second']")
+    assert len(page.query_selector_all(".card")) == 2
+    page.click("[data-testid='card-second'] button")
+    page.wait_for_selector("#run-chart .uplot")
+    assert page.inner_text("#run-title") == "second"
+    assert page.input_value("#run-metric") == "val/acc"
+    page.close()

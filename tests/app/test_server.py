@@ -1,0 +1,146 @@
+"""The web app's API without a browser (FastAPI's TestClient): run cards and details read from
+the files runs write, the one path guard (no request reaches outside the runs folder), the
+explainer's numbers against the NumPy reference, the page and its vendored chart library."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from cnnlab.app.server import create_app  # noqa: E402
+from cnnlab.mechanics.reference import avg_pool2d, conv2d_loop, max_pool2d  # noqa: E402
+
+
+def fake_run(folder, task="classify", finished=True, rows=3):
+    folder.mkdir(parents=True)
+    (folder / "config.yaml").write_text("model: cnn-bn\ndata: fashion-mnist\nepochs: 3\n")
+    (folder / "model.json").write_text(json.dumps({"model": "cnn-bn", "task": task,
+                                                   "classes": ["a", "b"]}))  # fmt: skip
+    lines = ["epoch,train/loss,val/acc,time"] + [f"{i},{1 / i:.3f},{0.5 + i / 10},{i}"
+                                                   for i in range(1, rows + 1)]  # fmt: skip
+    (folder / "metrics.csv").write_text("\n".join(lines) + "\n")
+    (folder / "figures").mkdir()
+    (folder / "figures" / "curves.png").write_bytes(b"\x89PNG fake")
+    if finished:
+        (folder / "results.json").write_text(json.dumps({"test": {"accuracy": 0.91,
+                                                                  "note": "x"}}))  # fmt: skip
+    return folder
+
+
+@pytest.fixture
+def client(tmp_path):
+    fake_run(tmp_path / "runs" / "a")
+    fake_run(tmp_path / "runs" / "study" / "b", finished=False, rows=2)
+    (tmp_path / "secret.txt").write_text("do not serve")
+    return TestClient(create_app(tmp_path / "runs")), tmp_path
+
+
+def test_runs_are_listed_as_cards_with_status_and_headline_metrics(client):
+    c, root = client
+    old = time.time() - 3600
+    os.utime(root / "runs" / "study" / "b" / "metrics.csv", (old, old))
+    for f in ("config.yaml", "model.json"):
+        os.utime(root / "runs" / "study" / "b" / f, (old, old))
+    cards = {x["id"]: x for x in c.get("/api/runs").json()}
+    assert set(cards) == {"a", "study/b"}
+    assert cards["a"]["status"] == "finished" and cards["a"]["metrics"] == {"accuracy": 0.91}
+    assert cards["study/b"]["status"] == "stopped" and cards["study/b"]["epochs"] == 2
+    assert cards["a"]["model"] == "cnn-bn" and cards["a"]["data"] == "fashion-mnist"
+
+
+def test_a_run_that_changed_a_moment_ago_is_running(client):
+    c, _ = client
+    card = next(x for x in c.get("/api/runs").json() if x["id"] == "study/b")
+    assert card["status"] == "running"
+
+
+def test_a_run_detail_has_its_curves_figures_and_config(client):
+    c, _ = client
+    d = c.get("/api/run", params={"id": "a"}).json()
+    assert [r["epoch"] for r in d["curves"]] == [1.0, 2.0, 3.0]
+    assert d["curves"][1]["val/acc"] == pytest.approx(0.7)
+    assert d["figures"] == ["figures/curves.png"] and d["config"]["epochs"] == 3
+    r = c.get("/api/run/file", params={"id": "a", "name": "figures/curves.png"})
+    assert r.status_code == 200 and r.content == b"\x89PNG fake"
+
+
+@pytest.mark.parametrize("run_id", ["../secret.txt", "..", "/etc", "a/../../secret.txt",
+                                    "nope", "study", "C:/x", "a/figures"])  # fmt: skip
+def test_no_run_id_reaches_outside_the_runs_folder(client, run_id):
+    c, _ = client
+    r = c.get("/api/run", params={"id": run_id})
+    assert r.status_code == 404 and "no run" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("name", ["../../secret.txt", "/etc/passwd", "config.yaml",
+                                  "figures/../../../secret.txt", "nothing.png"])  # fmt: skip
+def test_no_file_name_reaches_outside_its_run_or_beyond_pictures_and_reports(client, name):
+    c, _ = client
+    r = c.get("/api/run/file", params={"id": "a", "name": name})
+    assert r.status_code == 404
+
+
+def test_a_link_out_of_the_runs_folder_is_not_followed(client):
+    c, root = client
+    (root / "outside").mkdir()
+    fake_run(root / "outside" / "run")
+    (root / "runs" / "link").symlink_to(root / "outside" / "run")
+    assert "link" not in {x["id"] for x in c.get("/api/runs").json()}
+    assert c.get("/api/run", params={"id": "link"}).status_code == 404
+
+
+@pytest.mark.parametrize(("size", "kernel", "stride", "padding", "dilation", "channels"),
+                         [(5, 3, 1, 0, 1, 1), (7, 3, 2, 1, 1, 3), (6, 2, 1, 0, 2, 2)])  # fmt: skip
+def test_the_explainer_numbers_are_the_references(client, size, kernel, stride, padding,
+                                                  dilation, channels):  # fmt: skip
+    c, _ = client
+    e = c.get("/api/explain/conv", params={"size": size, "kernel": kernel, "stride": stride,
+              "padding": padding, "dilation": dilation, "channels": channels}).json()  # fmt: skip
+    x, w = np.array(e["x"])[None], np.array(e["w"])[None]
+    want = conv2d_loop(x, w, None, stride, padding, dilation)[0, 0]
+    assert np.array_equal(np.array(e["output"]), want)
+    out = want.shape[0]
+    assert len(e["frames"]) == out * out + 1 and e["frames"][-1]["out"] is None
+    assert e["frames"][0]["text"].endswith(f"= {want[0, 0]:g}")
+    assert f"= {out}" in e["formula"]
+
+
+def test_pooling_and_global_pooling_are_the_references(client):
+    c, _ = client
+    e = c.get("/api/explain/pool", params={"size": 4, "kernel": 2, "kind": "max"}).json()
+    assert np.array_equal(np.array(e["output"]), max_pool2d(np.array(e["x"])[None], 2)[0, 0])
+    g = c.get("/api/explain/pool", params={"size": 4, "kernel": 4, "kind": "avg"}).json()
+    assert np.allclose(np.array(g["output"]), avg_pool2d(np.array(g["x"])[None], 4)[0, 0])
+    assert np.array(g["output"]).shape == (1, 1)
+    p = c.get("/api/explain/pool", params={"size": 5, "kernel": 3, "kind": "max", "padding": 1,
+                                           "stride": 2}).json()  # fmt: skip
+    assert p["padded"][0][0][0] is None  # max pooling pads with -inf, sent as null
+
+
+def test_explainer_settings_that_cannot_work_answer_400_with_the_reason(client):
+    c, _ = client
+    r = c.get("/api/explain/conv", params={"size": 3, "kernel": 5})
+    assert r.status_code == 400 and "larger than the padded input" in r.json()["detail"]
+    r = c.get("/api/explain/conv", params={"size": 40})
+    assert r.status_code == 400 and "between 1 and 32" in r.json()["detail"]
+    assert c.get("/api/explain/conv", params={"size": "x"}).status_code == 422
+
+
+def test_the_page_its_script_and_the_vendored_chart_library_are_served(client):
+    c, _ = client
+    page = c.get("/")
+    assert page.status_code == 200 and "/static/app.js" in page.text
+    assert "http" not in page.text.replace("http-equiv", "")  # nothing from a CDN
+    assert c.get("/static/app.js").status_code == 200
+    lib = c.get("/static/vendor/uPlot.iife.min.js")
+    assert lib.status_code == 200 and len(lib.content) > 40_000
+    assert "MIT" in c.get("/static/vendor/uPlot-LICENSE.txt").text
+    paths = c.get("/openapi.json").json()["paths"]
+    assert {"/api/runs", "/api/run", "/api/run/file", "/api/explain/conv"} <= set(paths)
