@@ -33,7 +33,7 @@ def _need() -> None:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, source_run):
     _need()
     pytest.importorskip("fastapi")
     import uvicorn
@@ -43,6 +43,7 @@ def site(tmp_path_factory):
     from cnnlab.app.server import create_app
 
     runs = tmp_path_factory.mktemp("site") / "runs"
+    shutil.copytree(source_run, runs / "cnn")  # a real classification run
     fake_run(runs / "first")
     fake_run(runs / "second", rows=5)
     s = socket.socket()
@@ -57,7 +58,7 @@ def site(tmp_path_factory):
         time.sleep(0.02)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser, f"http://127.0.0.1:{port}/"
+        yield browser, f"http://127.0.0.1:{port}/", runs
         browser.close()
     server.should_exit = True
     thread.join(5)
@@ -69,7 +70,7 @@ def read_output(page, n: int) -> np.ndarray:
 
 
 def test_the_explainer_shows_the_references_numbers(site):
-    browser, url = site
+    browser, url, _ = site
     page = browser.new_page()
     page.goto(url)
     page.wait_for_selector("[data-testid=out-0-0]")
@@ -92,7 +93,7 @@ def test_the_explainer_shows_the_references_numbers(site):
 
 
 def test_the_player_steps_one_output_cell_at_a_time(site):
-    browser, url = site
+    browser, url, _ = site
     page = browser.new_page()
     page.goto(url)
     page.wait_for_selector("[data-testid=out-0-0]")
@@ -106,14 +107,39 @@ def test_the_player_steps_one_output_cell_at_a_time(site):
 
 
 def test_the_runs_tab_lists_runs_and_draws_a_runs_curve(site):
-    browser, url = site
+    browser, url, _ = site
     page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone-sized screen
     page.goto(url)
     page.click("nav button[data-tab=runs]")
     page.wait_for_selector("[data-testid='card-second']")
-    assert len(page.query_selector_all(".card")) == 2
+    assert len(page.query_selector_all(".card")) == 3
     page.click("[data-testid='card-second'] button")
     page.wait_for_selector("#run-chart .uplot")
     assert page.inner_text("#run-title") == "second"
     assert page.input_value("#run-metric") == "val/acc"
+    page.close()
+
+
+def test_an_uploaded_image_gets_predicts_top_class_and_a_bad_one_an_error(site, tmp_path):
+    from cnnlab.data.examples import EXAMPLES
+    from cnnlab.tasks.classify.prediction import predict
+
+    browser, url, runs = site
+    page = browser.new_page()
+    page.goto(url)
+    page.click("nav button[data-tab=try]")
+    page.wait_for_function("document.querySelector('#try-run').options.length > 0")
+    assert page.eval_on_selector_all("#try-run option", "o => o.map(x => x.value)") == ["cnn"]
+    (tmp_path / "broken.png").write_bytes(b"not a picture")
+    page.set_input_files("#try-file", str(tmp_path / "broken.png"))
+    page.wait_for_function("document.querySelector('#try-error').textContent.length > 0")
+    assert "broken.png" in page.inner_text("#try-error")
+    path = EXAMPLES[0].path
+    page.set_input_files("#try-file", str(path))
+    page.wait_for_selector("#try-classes li")
+    assert page.input_value("#try-run") == "cnn"
+    want = predict(runs / "cnn", [path], topk=1)[0].top[0][0]
+    assert page.inner_text("#try-classes li >> nth=0").startswith(want)
+    assert page.inner_text("#try-error") == ""
+    assert len(page.query_selector_all(".layer")) == 4
     page.close()

@@ -144,3 +144,39 @@ def test_the_page_its_script_and_the_vendored_chart_library_are_served(client):
     assert "MIT" in c.get("/static/vendor/uPlot-LICENSE.txt").text
     paths = c.get("/openapi.json").json()["paths"]
     assert {"/api/runs", "/api/run", "/api/run/file", "/api/explain/conv"} <= set(paths)
+
+
+def test_trying_an_image_gives_predicts_top_class_and_every_layers_maps(source_run):
+    from cnnlab.data.examples import EXAMPLES
+    from cnnlab.tasks.classify.prediction import predict
+
+    c = TestClient(create_app(source_run.parent))
+    path = EXAMPLES[0].path
+    r = c.post("/api/run/try", params={"id": source_run.name},
+               files={"file": (path.name, path.read_bytes())})  # fmt: skip
+    assert r.status_code == 200, r.text
+    d = r.json()
+    want = predict(source_run, [path], topk=5)[0].top
+    assert [name for name, _ in d["top"]] == [name for name, _ in want]
+    assert d["top"][0][1] == pytest.approx(want[0][1], abs=1e-5)
+    assert len(d["layers"]) == 4 and all(len(x["maps"]) == len(x["kernels"]) for x in d["layers"])
+    assert d["layers"][0]["shape"][0] == 16 and d["input"].startswith("data:image/png;base64,")
+
+
+def test_bad_uploads_answer_400_with_the_reason_and_the_next_good_one_works(source_run):
+    from cnnlab.data.examples import EXAMPLES
+
+    c = TestClient(create_app(source_run.parent))
+    q = {"id": source_run.name}
+    bad = c.post("/api/run/try", params=q, files={"file": ("shoe.png", b"not an image")})
+    assert bad.status_code == 400 and "'shoe.png'" in bad.json()["detail"]
+    assert "/tmp" not in bad.json()["detail"]  # the temporary file is not shown
+    assert c.post("/api/run/try", params=q, files={"file": ("a.exe", b"MZ")}).status_code == 400
+    assert c.post("/api/run/try", params=q, files={"file": ("e.png", b"")}).status_code == 400
+    big = c.post("/api/run/try", params=q, files={"file": ("b.png", b"0" * (9 * 1024 * 1024))})
+    assert big.status_code == 400 and "limit" in big.json()["detail"]
+    path = EXAMPLES[1].path
+    good = c.post("/api/run/try", params=q, files={"file": (path.name, path.read_bytes())})
+    assert good.status_code == 200
+    other = c.post("/api/run/try", params={"id": "../x"}, files={"file": ("a.png", b"x")})
+    assert other.status_code == 404

@@ -32,6 +32,7 @@ class RunCard:
     epochs: int  # rows of metrics.csv
     metrics: dict[str, float] = field(default_factory=dict)  # the headline test metrics
     modified: float = 0.0  # seconds since the epoch
+    weights: bool = False  # model.safetensors is there: the run can be tried
 
 
 def find_runs(root: Path) -> list[Path]:
@@ -135,6 +136,7 @@ def card(root: Path, folder: Path) -> RunCard:
         epochs=len(read_metrics(folder)),
         metrics=_headline(results),
         modified=_modified(folder),
+        weights=(folder / "model.safetensors").is_file(),
     )
 
 

@@ -9,9 +9,9 @@ nothing outside the runs folder is ever read.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, File, HTTPException, Query, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -107,6 +107,36 @@ def create_app(runs_dir: str | Path = "runs") -> FastAPI:
 
         return explanation(guarded(explain.explain_pool, size, kernel, kind, stride, padding,
                                    seed))  # fmt: skip
+
+    @app.get("/api/examples")
+    def examples() -> list[dict[str, str]]:
+        """The sample images that ship with cnnlab (as `cnnlab predict --example` uses)."""
+        from cnnlab.data.examples import EXAMPLES
+
+        return [{"file": e.file, "dataset": e.dataset, "label": e.label, "text": e.text}
+                for e in EXAMPLES]  # fmt: skip
+
+    @app.get("/api/example")
+    def example(file: str) -> FileResponse:
+        from cnnlab.data.examples import EXAMPLES
+
+        found = [e for e in EXAMPLES if e.file == file]  # only the listed names: no paths
+        if not found:
+            raise HTTPException(404, f"no example {file!r}")
+        return FileResponse(found[0].path)
+
+    @app.post("/api/run/try")
+    async def try_run(id: str, file: Annotated[UploadFile, File()], invert: str = "auto",
+                      topk: int = 5) -> Any:  # fmt: skip
+        """An image (upload or drawing) through a classification run, as `cnnlab predict`
+        does: top classes, notes, and every conv layer's feature maps with their kernels."""
+        from cnnlab.app.trying import MAX_UPLOAD, try_image
+
+        folder = guarded(run_files.resolve, root, id)
+        if invert not in ("false", "true", "auto"):
+            raise HTTPException(400, f"invert must be false, true or auto, got {invert!r}")
+        data = await file.read(MAX_UPLOAD + 1)
+        return guarded(try_image, folder, data, file.filename or "", invert, topk)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

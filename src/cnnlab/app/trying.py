@@ -1,0 +1,119 @@
+""" "Try a model" for the web app: an uploaded (or drawn) image through a classification run,
+by the same code path as `cnnlab predict` (the CLI's loaders and preprocessing, the same
+notes), plus the feature maps of every conv layer and each map's kernel, as small PNGs the
+page can show. Loaded models are kept (a few) so a second try does not load again.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import tempfile
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from cnnlab.core.errors import ConfigError, DataError, RunError
+
+MAX_UPLOAD = 8 * 1024 * 1024  # bytes
+MAX_MAPS = 16  # per layer
+SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".npy")
+_models: OrderedDict[str, tuple[Any, Any, float]] = OrderedDict()
+
+
+def _loaded(folder: Path) -> tuple[Any, Any]:
+    """The run's (model, meta), kept while its weights file is unchanged (at most 4 runs)."""
+    from cnnlab.engine.runs import load_model
+
+    weights = folder / "model.safetensors"
+    if not weights.is_file():
+        raise RunError(f"{folder.name} has no weights yet (model.safetensors): it has not "
+                       "finished an epoch")  # fmt: skip
+    key, stamp = str(folder), weights.stat().st_mtime
+    hit = _models.get(key)
+    if hit is None or hit[2] != stamp:
+        model, meta = load_model(folder)
+        _models[key] = (model, meta, stamp)
+        while len(_models) > 4:
+            _models.popitem(last=False)
+    _models.move_to_end(key)
+    return _models[key][0], _models[key][1]
+
+
+def png(a: np.ndarray, cmap: str = "viridis", lo: float | None = None,
+        hi: float | None = None) -> str:  # fmt: skip
+    """A 2-D array as a PNG data URL, its values spread over the colour map. (H, W) -> str."""
+    from matplotlib import colormaps
+    from PIL import Image
+
+    lo = float(a.min()) if lo is None else lo
+    hi = float(a.max()) if hi is None else hi
+    scaled = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a, dtype=float)
+    rgb = (colormaps[cmap](np.clip(scaled, 0, 1))[..., :3] * 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def save_upload(data: bytes, filename: str, folder: Path) -> Path:
+    """The uploaded bytes as a file with the upload's suffix (checked), for the CLI loaders."""
+    if not data:
+        raise DataError("the upload is empty; choose an image file")
+    if len(data) > MAX_UPLOAD:
+        raise DataError(f"the upload is {len(data) / 1e6:.1f} MB; the limit is "
+                        f"{MAX_UPLOAD / 1e6:.0f} MB")  # fmt: skip
+    suffix = Path(filename or "upload.png").suffix.lower() or ".png"
+    if suffix not in SUFFIXES:
+        raise DataError(f"{filename!r} is not an image file ({', '.join(SUFFIXES)})")
+    path = folder / f"upload{suffix}"
+    path.write_bytes(data)
+    return path
+
+
+def try_image(folder: Path, data: bytes, filename: str, invert: str = "auto",
+              topk: int = 5) -> dict[str, Any]:  # fmt: skip
+    """Top classes, notes, the input as the model sees it, and every conv layer's maps."""
+    from cnnlab.data.loader import normalize
+    from cnnlab.tasks.classify import inside
+    from cnnlab.tasks.classify.inputs import prepare
+
+    model, meta = _loaded(folder)
+    if meta.task not in ("classify", "transfer"):
+        raise ConfigError(f"this is a {meta.task} run; the page tries images on classification "
+                          "runs (cnnlab train, cnnlab transfer)")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        path = save_upload(data, filename, Path(tmp))
+        try:
+            _, batch, notes = prepare([path], meta, invert)  # (1, C, H, W) uint8, as predict
+        except DataError as exc:  # name the upload, not the temporary file
+            raise DataError(str(exc).replace(str(path), repr(filename or "the upload"))) from None
+    x = normalize(torch.from_numpy(batch), meta.mean, meta.std)
+    with torch.inference_mode():
+        probs = model.eval()(x).float().softmax(1)[0]
+    order = torch.argsort(probs, descending=True)[:topk]
+    layers = []
+    try:
+        taps = {t.name: t for t in inside.conv_taps(model)}
+        maps = inside.feature_maps(model, x)
+    except Exception:  # a model without conv layers (an MLP) has no maps to show
+        taps, maps = {}, {}
+    for name, m in maps.items():
+        m = m[0].float().numpy()  # (C, H, W)
+        w = taps[name].conv.weight.detach().float().numpy()  # (C_out, C_in/g, k, k)
+        k = min(MAX_MAPS, len(m))
+        layers.append({
+            "name": name, "label": taps[name].label, "shape": list(m.shape),
+            "maps": [png(m[i]) for i in range(k)],
+            "kernels": [png(w[i].mean(axis=0), "RdBu_r", -float(np.abs(w[i]).max()),
+                            float(np.abs(w[i]).max())) for i in range(k)],
+        })  # fmt: skip
+    shown = batch[0, 0] if batch.shape[1] == 1 else batch[0].mean(axis=0)
+    return {
+        "top": [[meta.classes[int(i)], float(probs[i])] for i in order],
+        "notes": notes[0],
+        "input": png(shown.astype(float), "gray", 0.0, 255.0),
+        "layers": layers,
+    }
