@@ -143,3 +143,22 @@ def test_an_uploaded_image_gets_predicts_top_class_and_a_bad_one_an_error(site, 
     assert page.inner_text("#try-error") == ""
     assert len(page.query_selector_all(".layer")) == 4
     page.close()
+
+
+def test_a_training_from_the_page_shows_its_curve_growing_and_finishes(site, image_folder):
+    browser, url, _ = site
+    page = browser.new_page()
+    page.goto(url)
+    page.click("nav button[data-tab=train]")
+    page.fill("#train-form input[name=model]", "mlp")
+    page.fill("#train-form input[name=data]", str(image_folder))
+    page.fill("#train-form input[name=epochs]", "3")
+    page.fill("#train-form input[name=batch_size]", "8")
+    page.click("#train-start")
+    page.wait_for_function("document.querySelector('#train-status').textContent"
+                           ".includes('finished')", timeout=60_000)  # fmt: skip
+    assert "epoch 3/3" in page.inner_text("#train-status")
+    assert page.evaluate("tr.rows.map(r => r.epoch)") == [1, 2, 3]  # one row per epoch, live
+    assert page.query_selector("#train-chart .uplot") is not None
+    assert "test accuracy" in page.inner_text("#train-log")
+    page.close()

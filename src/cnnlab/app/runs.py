@@ -74,6 +74,20 @@ def resolve(root: Path, run_id: str) -> Path:
     return folder
 
 
+def resolve_or_new(root: Path, run_id: str) -> Path:
+    """As `resolve`, but a run the page just started may not have its files yet: a plain
+    name (one path part, no dots first) under `root` is accepted as it is."""
+    try:
+        return resolve(root, run_id)
+    except RunError:
+        if run_id and "/" not in run_id and "\\" not in run_id and not run_id.startswith("."):
+            base = Path(root).resolve()
+            folder = base / run_id
+            if folder.parent == base and not folder.is_symlink():
+                return folder
+        raise
+
+
 def read_metrics(folder: Path) -> list[dict[str, float]]:
     """metrics.csv as rows of numbers (a half-written last line is left out)."""
     path = Path(folder) / "metrics.csv"
@@ -140,8 +154,13 @@ def card(root: Path, folder: Path) -> RunCard:
     )
 
 
-def cards(root: Path) -> list[dict[str, Any]]:
-    return [asdict(card(root, f)) for f in find_runs(root)]
+def cards(root: Path, known: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Every run's card; `known` gives the status of runs whose process the app holds."""
+    out = [asdict(card(root, f)) for f in find_runs(root)]
+    for c in out:
+        if known and c["id"] in known and c["status"] != "finished":
+            c["status"] = "running" if known[c["id"]] == "running" else "stopped"
+    return out
 
 
 def detail(root: Path, run_id: str) -> dict[str, Any]:

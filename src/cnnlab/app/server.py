@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, File, HTTPException, Query, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi import Body, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from cnnlab.app import runs as run_files
@@ -72,7 +72,8 @@ def create_app(runs_dir: str | Path = "runs") -> FastAPI:
     @app.get("/api/runs")
     def list_runs() -> list[dict[str, Any]]:
         """Every run folder under the runs directory, newest first, as a card."""
-        return run_files.cards(root)
+        job = app.state.trainer.poll()
+        return run_files.cards(root, {job.name: job.state} if job else None)
 
     @app.get("/api/run")
     def run_detail(id: str = Query(..., description="the run's path under the runs folder")):
@@ -137,6 +138,69 @@ def create_app(runs_dir: str | Path = "runs") -> FastAPI:
             raise HTTPException(400, f"invert must be false, true or auto, got {invert!r}")
         data = await file.read(MAX_UPLOAD + 1)
         return guarded(try_image, folder, data, file.filename or "", invert, topk)
+
+    from cnnlab.app.training import Trainer
+
+    trainer = Trainer(root)
+    app.state.trainer = trainer
+
+    @app.post("/api/train")
+    def train(task: Annotated[str, Body()], options: Annotated[dict, Body()]) -> Any:
+        """Start `cnnlab <task>` with a few options (model, data, epochs, max_time,
+        batch_size, lr, train_limit); one at a time (409 while one runs)."""
+        try:
+            job = trainer.start(task, options)
+        except CnnlabError as exc:
+            code = 409 if "is running" in str(exc) else 400
+            raise HTTPException(code, str(exc)) from None
+        return trainer.describe() | {"id": job.name}
+
+    @app.get("/api/train")
+    def training() -> Any:
+        """The training started from the page (null when none was), with its log's tail."""
+        return trainer.describe()
+
+    @app.post("/api/train/stop")
+    def stop_training() -> Any:
+        """Stop the page's training; the run stays resumable from its last epoch."""
+        guarded(trainer.stop)
+        return trainer.describe()
+
+    @app.get("/api/run/stream")
+    async def stream(id: str, request: Request, after: int = 0) -> StreamingResponse:
+        """Server-Sent Events: each new row of the run's metrics.csv (`row`), and its status
+        (`status`) when it changes; ends when the run is no longer running."""
+        import asyncio
+        import json
+
+        folder = guarded(run_files.resolve_or_new, root, id)
+
+        async def events():
+            sent, last = after, None
+            while not await request.is_disconnected():
+                rows = run_files.read_metrics(folder)
+                for row in rows[sent:]:
+                    yield f"event: row\ndata: {json.dumps(row)}\n\n"
+                sent = max(sent, len(rows))
+                job = trainer.poll()
+                mine = job is not None and job.name == id
+                state = job.state if mine else run_files.status(folder)
+                if state != last:
+                    yield f"event: status\ndata: {json.dumps({'status': state})}\n\n"
+                    last = state
+                if state != "running":
+                    break
+                await asyncio.sleep(0.25)
+
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})  # fmt: skip
+
+    @app.get("/api/run/kernels")
+    def kernels(id: str) -> Any:
+        """The first conv layer's kernels (best weights so far) as one PNG grid."""
+        from cnnlab.app.trying import kernel_grid
+
+        return {"png": guarded(kernel_grid, guarded(run_files.resolve, root, id))}
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

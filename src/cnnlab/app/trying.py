@@ -117,3 +117,22 @@ def try_image(folder: Path, data: bytes, filename: str, invert: str = "auto",
         "input": png(shown.astype(float), "gray", 0.0, 255.0),
         "layers": layers,
     }
+
+
+def kernel_grid(folder: Path) -> str:
+    """The first conv layer's kernels of a run (its saved weights) as one PNG data URL: each
+    kernel (mean over its input channels) in a grid, one colour scale, zero white."""
+    model, _ = _loaded(folder)
+    conv = next((m for m in model.modules() if isinstance(m, torch.nn.Conv2d)), None)
+    if conv is None:
+        raise ConfigError(f"{folder.name} has no conv layer (an MLP): no kernels to show")
+    w = conv.weight.detach().float().numpy().mean(axis=1)  # (C_out, k, k)
+    n, k = len(w), w.shape[-1]
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    grid = np.full((rows * (k + 1) - 1, cols * (k + 1) - 1), np.nan)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        grid[r * (k + 1) : r * (k + 1) + k, c * (k + 1) : c * (k + 1) + k] = w[i]
+    top = float(np.nanmax(np.abs(grid))) or 1.0
+    return png(np.nan_to_num(grid, nan=0.0), "RdBu_r", -top, top)
