@@ -1,0 +1,109 @@
+// cnnlab's page: trying a classification run on a drawing or an image.
+"use strict";
+
+// ---- try a model -----------------------------------------------------------------------------
+async function loadTry() {
+  const runs = (await api("/api/runs")).filter((c) => ["classify", "transfer"].includes(c.task)
+    && c.weights);
+  const sel = $("#try-run");
+  const old = sel.value;
+  sel.replaceChildren(...runs.map((c) => new Option(`${c.id} (${c.model})`, c.id)));
+  if (runs.some((c) => c.id === old)) sel.value = old;
+  if (!runs.length) $("#try-error").textContent = "No classification runs yet: cnnlab train.";
+  const ex = await api("/api/examples");
+  $("#try-examples").replaceChildren(...ex.map((e) => {
+    const img = new Image();
+    img.src = `/api/example?file=${encodeURIComponent(e.file)}`;
+    img.alt = img.title = `${e.label}: ${e.text}`;
+    img.dataset.file = e.file;
+    img.addEventListener("click", async () => {
+      const blob = await (await fetch(img.src)).blob();
+      tryFile(blob, e.file);
+    });
+    return img;
+  }));
+}
+
+async function tryFile(blob, name) {
+  const id = $("#try-run").value;
+  if (!id) return;
+  const form = new FormData();
+  form.append("file", blob, name);
+  const q = `/api/run/try?id=${encodeURIComponent(id)}&invert=${$("#try-invert").value}`;
+  let d;
+  try {
+    const r = await fetch(q, { method: "POST", body: form });
+    d = await r.json();
+    if (!r.ok) throw new Error(d.detail || r.statusText);
+  } catch (e) {
+    $("#try-error").textContent = e.message;
+    return;
+  }
+  $("#try-error").textContent = "";
+  $("#try-result").hidden = false;
+  $("#try-input").src = d.input;
+  $("#try-classes").replaceChildren(...d.top.map(([c, p]) => {
+    const li = document.createElement("li");
+    li.textContent = `${c} ${(100 * p).toFixed(1)}%`;
+    return li;
+  }));
+  $("#try-notes").textContent = d.notes.join(" ");
+  $("#try-layers").replaceChildren(...d.layers.map((l) => {
+    const box = document.createElement("div");
+    box.className = "layer";
+    const h = document.createElement("h4");
+    h.textContent = `${l.name}: ${l.label} [${l.shape.join("x")}]`;
+    box.appendChild(h);
+    l.maps.forEach((src, i) => {
+      const img = new Image();
+      img.src = src;
+      img.alt = `${l.name} map ${i}`;
+      img.addEventListener("click", () => {
+        $("#try-large").hidden = false;
+        $("#large-map").src = src;
+        $("#large-kernel").src = l.kernels[i];
+        $("#large-text").textContent = `${l.name}, channel ${i}: the map (left) and its ` +
+          "kernel (right; mean over input channels, red positive, blue negative)";
+      });
+      box.appendChild(img);
+    });
+    return box;
+  }));
+}
+
+// the drawing pad: white strokes on black, as Fashion-MNIST's images are
+const pad = $("#pad");
+const ink = pad.getContext("2d");
+function clearPad() { ink.fillStyle = "#000"; ink.fillRect(0, 0, pad.width, pad.height); }
+clearPad();
+let drawing = false;
+function stroke(e) {
+  if (!drawing) return;
+  const r = pad.getBoundingClientRect();
+  const x = (e.clientX - r.left) * pad.width / r.width;
+  const y = (e.clientY - r.top) * pad.height / r.height;
+  ink.fillStyle = "#fff";
+  ink.beginPath();
+  ink.arc(x, y, 14, 0, 2 * Math.PI);
+  ink.fill();
+}
+pad.addEventListener("pointerdown", (e) => { drawing = true; stroke(e); });
+pad.addEventListener("pointermove", stroke);
+window.addEventListener("pointerup", () => { drawing = false; });
+$("#pad-clear").addEventListener("click", clearPad);
+$("#pad-try").addEventListener("click", () => pad.toBlob((b) => tryFile(b, "drawing.png")));
+$("#try-file").addEventListener("change", (e) => {
+  const f = e.target.files[0];
+  if (f) tryFile(f, f.name);
+});
+const drop = $("#drop");
+drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (e) => {
+  e.preventDefault();
+  drop.classList.remove("over");
+  const f = e.dataTransfer.files[0];
+  if (f) tryFile(f, f.name);
+});
+document.querySelector("nav button[data-tab=try]").addEventListener("click", loadTry);
+
