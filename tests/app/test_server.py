@@ -180,3 +180,40 @@ def test_bad_uploads_answer_400_with_the_reason_and_the_next_good_one_works(sour
     assert good.status_code == 200
     other = c.post("/api/run/try", params={"id": "../x"}, files={"file": ("a.png", b"x")})
     assert other.status_code == 404
+
+
+def test_a_text_run_tries_texts_with_each_tokens_share(tmp_path):
+    from rich.console import Console
+
+    from cnnlab.tasks.text.run import text
+
+    words = "the a flight crew seat bag gate time day trip".split()
+    rows = ["text,label"] + [f"{' '.join(words[i % 7 : i % 7 + 3])} "
+                             f"{'great' if i % 2 else 'awful'} {words[i % 10]},"
+                             f"{'good' if i % 2 else 'bad'}" for i in range(300)]  # fmt: skip
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    text(data=str(tmp_path / "t.csv"), epochs=3, batch_size=32, vocab_size=200, max_len=12,
+         precision="32", progress=False, runs_dir=str(tmp_path / "runs"), name="t",
+         baseline=False, console=Console(quiet=True))  # fmt: skip
+    c = TestClient(create_app(tmp_path / "runs"))
+    d = c.post("/api/run/try", params={"id": "t"}, data={"text": "the crew was great"}).json()
+    assert d["top"][0][0] == "good"
+    shares = {d["text"][t["start"] : t["end"]]: t["score"] for t in d["tokens"]}
+    assert max(shares, key=shares.get) == "great"
+    assert c.post("/api/run/try", params={"id": "t"}, data={"text": " "}).status_code == 400
+    assert c.post("/api/run/try", params={"id": "t"}).status_code == 400
+
+
+def test_a_keyword_run_tries_wav_files_and_refuses_other_files(keyword_run):
+    c = TestClient(create_app(keyword_run.parent))
+    wav = (keyword_run / "examples" / "yes.wav").read_bytes()
+    d = c.post("/api/run/try", params={"id": keyword_run.name},
+               files={"file": ("yes.wav", wav)}).json()  # fmt: skip
+    assert len(d["top"]) == 5 and abs(sum(p for _, p in d["top"])) <= 1.0001
+    assert d["input"].startswith("data:image/png")
+    bad = c.post("/api/run/try", params={"id": keyword_run.name},
+                 files={"file": ("yes.png", wav)})  # fmt: skip
+    assert bad.status_code == 400 and "not a sound file" in bad.json()["detail"]
+    short = c.post("/api/run/try", params={"id": keyword_run.name},
+                   files={"file": ("s.wav", wav[:2000])})  # fmt: skip
+    assert short.status_code == 400 and "'s.wav'" in short.json()["detail"]

@@ -138,12 +138,17 @@ def status(folder: Path, now: float | None = None) -> str:
     return "running" if now - _modified(folder) < LIVE else "stopped"
 
 
+def task_of(folder: Path) -> str:
+    """The task a run folder's model.json names (classify for the oldest runs)."""
+    return str(_json(folder / "model.json").get("task") or "classify")
+
+
 def card(root: Path, folder: Path) -> RunCard:
     meta, cfg = _json(folder / "model.json"), _config(folder)
     results = _json(folder / "results.json")
     return RunCard(
         id=folder.resolve().relative_to(Path(root).resolve()).as_posix(),
-        task=str(meta.get("task") or "classify"),
+        task=task_of(folder),
         model=str(meta.get("model") or cfg.get("model") or "?"),
         data=str(cfg.get("data") or meta.get("data") or "?"),
         status=status(folder),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Body, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi import Body, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -127,17 +127,27 @@ def create_app(runs_dir: str | Path = "runs") -> FastAPI:
         return FileResponse(found[0].path)
 
     @app.post("/api/run/try")
-    async def try_run(id: str, file: Annotated[UploadFile, File()], invert: str = "auto",
+    async def try_run(id: str, file: Annotated[UploadFile | None, File()] = None,
+                      text: Annotated[str | None, Form()] = None, invert: str = "auto",
                       topk: int = 5) -> Any:  # fmt: skip
-        """An image (upload or drawing) through a classification run, as `cnnlab predict`
-        does: top classes, notes, and every conv layer's feature maps with their kernels."""
-        from cnnlab.app.trying import MAX_UPLOAD, try_image
+        """An input through a run, as `cnnlab predict` reads it: an image (upload or drawing)
+        for a classification run (top classes, notes, every conv layer's feature maps with
+        their kernels), a text for a text run (classes, each token's share), a WAV file for a
+        keyword run (words, the log-mel heard)."""
+        from cnnlab.app import trying
 
         folder = guarded(run_files.resolve, root, id)
+        task = run_files.task_of(folder)
+        if task == "text":
+            return guarded(trying.try_text, folder, text or "")
+        if file is None:
+            raise HTTPException(400, "give a file to try (an image, or a WAV for a keyword run)")
+        data = await file.read(trying.MAX_UPLOAD + 1)
+        if task == "keywords":
+            return guarded(trying.try_sound, folder, data, file.filename or "", topk)
         if invert not in ("false", "true", "auto"):
             raise HTTPException(400, f"invert must be false, true or auto, got {invert!r}")
-        data = await file.read(MAX_UPLOAD + 1)
-        return guarded(try_image, folder, data, file.filename or "", invert, topk)
+        return guarded(trying.try_image, folder, data, file.filename or "", invert, topk)
 
     from cnnlab.app.training import Trainer
 

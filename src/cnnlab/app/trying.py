@@ -136,3 +136,58 @@ def kernel_grid(folder: Path) -> str:
         grid[r * (k + 1) : r * (k + 1) + k, c * (k + 1) : c * (k + 1) + k] = w[i]
     top = float(np.nanmax(np.abs(grid))) or 1.0
     return png(np.nan_to_num(grid, nan=0.0), "RdBu_r", -top, top)
+
+
+MAX_TEXT = 20_000  # characters
+SOUND = (".wav", ".wave", ".flac", ".ogg")
+
+
+def try_text(folder: Path, text: str) -> dict[str, Any]:
+    """A text through a text run: its classes, and each token's share of the prediction (as
+    `cnnlab show features RUN --text` computes it)."""
+    from cnnlab.tasks.text.inside import explain_text
+    from cnnlab.tasks.text.saved import load_text_run
+
+    if not text.strip():
+        raise DataError("give a text to classify")
+    if len(text) > MAX_TEXT:
+        raise DataError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT:,}")
+    model, meta, tokenizer = load_text_run(folder)
+    v = explain_text(model, tokenizer, text, int(meta.input_size[0]), meta.classes)
+    order = np.argsort(-v.probs, kind="stable")
+    return {
+        "top": [[meta.classes[int(i)], float(v.probs[i])] for i in order],
+        "tokens": [{"start": a, "end": b, "score": float(s)} for (a, b), s in
+                   zip(v.spans, v.scores, strict=True)],  # fmt: skip
+        "method": v.method, "text": text, "cut": v.cut,
+        "fired": [[gram, width, float(share)] for gram, width, share in v.windows],
+    }  # fmt: skip
+
+
+def try_sound(folder: Path, data: bytes, filename: str, topk: int = 5) -> dict[str, Any]:
+    """A sound file through a keyword run, as `cnnlab predict RUN clip.wav` reads it: the
+    words, notes on what was converted, the log-mel the model heard."""
+    from cnnlab.tasks.keywords.saved import KeywordModel, read_clip
+
+    suffix = Path(filename or "clip.wav").suffix.lower()
+    if suffix not in SOUND:
+        raise DataError(f"{filename!r} is not a sound file ({', '.join(SOUND)}); a keyword run "
+                        "hears WAV files")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        if not data:
+            raise DataError("the upload is empty; choose a WAV file")
+        if len(data) > MAX_UPLOAD:
+            raise DataError(f"the upload is {len(data) / 1e6:.1f} MB; the limit is "
+                            f"{MAX_UPLOAD / 1e6:.0f} MB")  # fmt: skip
+        path.write_bytes(data)
+        try:
+            clip, _, notes = read_clip(path)
+        except DataError as exc:
+            raise DataError(str(exc).replace(str(path), repr(filename or "the upload"))) from None
+    km = KeywordModel.load(folder)
+    wave = torch.from_numpy(clip)[None]
+    p = km.probabilities(wave)[0]
+    order = np.argsort(-p, kind="stable")[:topk]
+    return {"top": [[km.classes[int(i)], float(p[i])] for i in order], "notes": notes,
+            "input": png(km.inputs(wave)[0, 0].numpy()[::-1], "magma"), "layers": []}  # fmt: skip

@@ -3,12 +3,17 @@
 
 // ---- try a model -----------------------------------------------------------------------------
 async function loadTry() {
-  const runs = (await api("/api/runs")).filter((c) => ["classify", "transfer"].includes(c.task)
-    && c.weights);
+  const runs = (await api("/api/runs")).filter((c) =>
+    ["classify", "transfer", "text", "keywords"].includes(c.task) && c.weights);
   const sel = $("#try-run");
   const old = sel.value;
-  sel.replaceChildren(...runs.map((c) => new Option(`${c.id} (${c.model})`, c.id)));
+  sel.replaceChildren(...runs.map((c) => {
+    const o = new Option(`${c.id} (${c.task}, ${c.model})`, c.id);
+    o.dataset.task = c.task;
+    return o;
+  }));
   if (runs.some((c) => c.id === old)) sel.value = old;
+  showInputs();
   if (!runs.length) $("#try-error").textContent = "No classification runs yet: cnnlab train.";
   const ex = await api("/api/examples");
   $("#try-examples").replaceChildren(...ex.map((e) => {
@@ -24,11 +29,60 @@ async function loadTry() {
   }));
 }
 
+function runTask() {
+  const o = $("#try-run").selectedOptions[0];
+  return o ? o.dataset.task : "";
+}
+
+function showInputs() {
+  const task = runTask();
+  $("#try-text-box").hidden = task !== "text";
+  $("#try-sound-box").hidden = task !== "keywords";
+  $("#try-image-box").hidden = task === "text" || task === "keywords";
+  $("#try-invert").parentElement.hidden = task === "text" || task === "keywords";
+  $("#try-result").hidden = true;
+}
+$("#try-run").addEventListener("change", showInputs);
+
+function tokensView(d) {
+  // each token coloured by its share of the prediction: orange for, blue against
+  const top = Math.max(1e-9, ...d.tokens.map((t) => Math.abs(t.score)));
+  const out = [];
+  let at = 0;
+  d.tokens.forEach((t) => {
+    if (t.start > at) out.push(document.createTextNode(d.text.slice(at, t.start)));
+    const s = document.createElement("span");
+    s.textContent = d.text.slice(t.start, t.end);
+    const a = Math.abs(t.score) / top;
+    s.style.background = t.score >= 0 ? `rgba(230,119,0,${a})` : `rgba(25,113,194,${a})`;
+    s.title = `share ${t.score.toFixed(3)}`;
+    out.push(s);
+    at = t.end;
+  });
+  if (at < d.text.length) out.push(document.createTextNode(d.text.slice(at)));
+  return out;
+}
+
+async function tryText() {
+  const form = new FormData();
+  form.append("text", $("#try-text").value);
+  return send(form);
+}
+$("#try-text-go").addEventListener("click", tryText);
+$("#try-wav").addEventListener("change", (e) => {
+  const f = e.target.files[0];
+  if (f) tryFile(f, f.name);
+});
+
 async function tryFile(blob, name) {
-  const id = $("#try-run").value;
-  if (!id) return;
   const form = new FormData();
   form.append("file", blob, name);
+  return send(form);
+}
+
+async function send(form) {
+  const id = $("#try-run").value;
+  if (!id) return;
   const q = `/api/run/try?id=${encodeURIComponent(id)}&invert=${$("#try-invert").value}`;
   let d;
   try {
@@ -41,14 +95,17 @@ async function tryFile(blob, name) {
   }
   $("#try-error").textContent = "";
   $("#try-result").hidden = false;
-  $("#try-input").src = d.input;
+  $("#try-input").hidden = !d.input;
+  if (d.input) $("#try-input").src = d.input;
+  $("#try-input").style.width = runTask() === "keywords" ? "303px" : "";
+  $("#try-tokens").replaceChildren(...(d.tokens ? tokensView(d) : []));
   $("#try-classes").replaceChildren(...d.top.map(([c, p]) => {
     const li = document.createElement("li");
     li.textContent = `${c} ${(100 * p).toFixed(1)}%`;
     return li;
   }));
-  $("#try-notes").textContent = d.notes.join(" ");
-  $("#try-layers").replaceChildren(...d.layers.map((l) => {
+  $("#try-notes").textContent = (d.notes || []).join(" ") + (d.method ? ` (${d.method})` : "");
+  $("#try-layers").replaceChildren(...(d.layers || []).map((l) => {
     const box = document.createElement("div");
     box.className = "layer";
     const h = document.createElement("h4");
