@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 
 import numpy as np
@@ -55,10 +56,21 @@ def test_runs_are_listed_as_cards_with_status_and_headline_metrics(client):
     assert cards["a"]["model"] == "cnn-bn" and cards["a"]["data"] == "fashion-mnist"
 
 
-def test_a_run_that_changed_a_moment_ago_is_running(client):
-    c, _ = client
-    card = next(x for x in c.get("/api/runs").json() if x["id"] == "study/b")
-    assert card["status"] == "running"
+def test_running_json_decides_running_or_stopped(client):
+    c, root = client
+    folder = root / "runs" / "study" / "b"
+
+    def status():
+        return next(x for x in c.get("/api/runs").json() if x["id"] == "study/b")["status"]
+
+    (folder / "running.json").write_text(json.dumps({"pid": os.getpid()}))
+    assert status() == "running"  # this process is alive
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (folder / "running.json").write_text(json.dumps({"pid": dead.pid}))
+    assert status() == "stopped"  # killed mid-run: resumable
+    (folder / "running.json").write_text(json.dumps({"pid": 1, "host": "elsewhere"}))
+    assert status() == "running"  # another host: its files changed a moment ago
 
 
 def test_a_run_detail_has_its_curves_figures_and_config(client):

@@ -65,6 +65,7 @@ def test_a_training_started_from_the_page_streams_its_rows_and_finishes(tmp_path
     assert job["state"] == "finished" and job["returncode"] == 0 and job["log"]
     card = next(x for x in c.get("/api/runs").json() if x["id"] == run_id)
     assert card["status"] == "finished" and card["weights"]
+    assert not (tmp_path / "runs" / run_id / "running.json").exists()  # the engine's marker
     assert c.get("/api/run/kernels", params={"id": run_id}).status_code == 400  # an MLP
 
 
@@ -76,7 +77,7 @@ def test_stop_ends_the_process_and_the_run_stays_resumable(tmp_path, image_folde
     deadline = time.time() + 120
     while not (folder / "state.pt").is_file() and time.time() < deadline:
         time.sleep(0.2)
-    assert (folder / "state.pt").is_file()
+    assert (folder / "state.pt").is_file() and (folder / "running.json").is_file()
     stopped = c.post("/api/train/stop").json()
     assert stopped["state"] == "stopped"
     assert c.post("/api/train/stop").status_code == 400  # nothing runs now

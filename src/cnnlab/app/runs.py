@@ -19,7 +19,7 @@ from cnnlab.core.errors import RunError
 from cnnlab.core.io import is_run
 
 DEPTH = 4  # how deep under the runs directory run folders are looked for
-LIVE = 120.0  # seconds: a run whose metrics or state changed this recently may be running
+LIVE = 120.0  # seconds: a run on another host counts as running while its files change
 
 
 @dataclass
@@ -129,13 +129,33 @@ def _headline(results: dict[str, Any]) -> dict[str, float]:
             not isinstance(v, bool) and math.isfinite(v)}  # fmt: skip
 
 
-def status(folder: Path, now: float | None = None) -> str:
-    """finished (its results are written), running (changed in the last LIVE seconds) or
-    stopped (resumable with --resume)."""
+def _alive(folder: Path, marker: dict[str, Any]) -> bool:
+    """Whether the process a run's running.json names still runs: by its pid on this
+    machine; a run on another host (a cluster's shared folder) while its files keep changing."""
+    import os
+    import socket
+
+    if marker.get("host") not in (None, socket.gethostname()):
+        return time.time() - _modified(folder) < LIVE
+    try:
+        os.kill(int(marker["pid"]), 0)
+    except (KeyError, TypeError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def status(folder: Path) -> str:
+    """running (running.json, which the engine writes while it trains, names a live
+    process), finished (its results are written) or stopped (killed or paused: resumable
+    with --resume)."""
+    marker = folder / "running.json"
+    if marker.is_file():
+        return "running" if _alive(folder, _json(marker)) else "stopped"
     if (folder / "results.json").is_file() or (folder / "report.html").is_file():
         return "finished"
-    now = time.time() if now is None else now
-    return "running" if now - _modified(folder) < LIVE else "stopped"
+    return "stopped"
 
 
 def task_of(folder: Path) -> str:

@@ -163,6 +163,8 @@ def fit(
         raise ConfigError("the training split gives no batch; lower --batch_size or add data")
     runs_dir = runs_dir if runs_dir is not None else getattr(cfg, "runs_dir", "runs")
     folder, fresh = _run_folder(fabric, task, runs_dir, resume)
+    if fabric.is_global_zero:
+        runs.mark_running(folder)
     tb = runs.tensorboard_writer(folder) if fabric.is_global_zero else None
     about = task.describe(model)
     log(f"run: {folder}  model {task.cfg.model} ({count_parameters(model):,} parameters)"
@@ -204,6 +206,8 @@ def fit(
     finally:
         if tb is not None:
             tb.close()
+        if fabric.is_global_zero:
+            runs.clear_running(folder)
     fabric.barrier()
     result = FitResult(folder, _raw(model), meta, state["history"], state["best_epoch"],
                        state["elapsed"], stopped)  # fmt: skip

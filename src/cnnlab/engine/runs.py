@@ -183,3 +183,21 @@ def read_results(folder: Path) -> dict[str, Any]:
         return json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise RunError(f"{path} is damaged ({exc}); train the run again") from None
+
+
+RUNNING = "running.json"  # in a run folder while a process trains it (the web app reads it)
+
+
+def mark_running(folder: Path) -> None:
+    """folder/running.json with this process's id, while it trains the run."""
+    import json
+    import os
+    import socket
+    import time
+
+    atomic_write(Path(folder) / RUNNING, json.dumps({"pid": os.getpid(), "host":
+                 socket.gethostname(), "started": time.time()}))  # fmt: skip
+
+
+def clear_running(folder: Path) -> None:
+    (Path(folder) / RUNNING).unlink(missing_ok=True)
