@@ -141,7 +141,7 @@ def test_an_uploaded_image_gets_predicts_top_class_and_a_bad_one_an_error(site, 
     want = predict(runs / "cnn", [path], topk=1)[0].top[0][0]
     assert page.inner_text("#try-classes li >> nth=0").startswith(want)
     assert page.inner_text("#try-error") == ""
-    assert len(page.query_selector_all(".layer")) == 4
+    assert len(page.query_selector_all("#try-layers .layer")) == 4
     page.close()
 
 

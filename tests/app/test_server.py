@@ -173,6 +173,8 @@ def test_trying_an_image_gives_predicts_top_class_and_every_layers_maps(source_r
     assert d["top"][0][1] == pytest.approx(want[0][1], abs=1e-5)
     assert len(d["layers"]) == 4 and all(len(x["maps"]) == len(x["kernels"]) for x in d["layers"])
     assert d["layers"][0]["shape"][0] == 16 and d["input"].startswith("data:image/png;base64,")
+    live = c.get("/api/run/kernels", params={"id": source_run.name}).json()
+    assert live["png"].startswith("data:image/png") and len(live["maps"]["maps"]) == 8
 
 
 def test_bad_uploads_answer_400_with_the_reason_and_the_next_good_one_works(source_run):

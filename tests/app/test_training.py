@@ -85,3 +85,4 @@ def test_stop_ends_the_process_and_the_run_stays_resumable(tmp_path, image_folde
     assert card["status"] == "stopped" and card["epochs"] >= 1
     k = c.get("/api/run/kernels", params={"id": run_id})
     assert k.status_code == 200 and k.json()["png"].startswith("data:image/png")
+    assert k.json()["maps"] is None  # no test image ships for a folder of shapes

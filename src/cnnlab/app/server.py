@@ -207,10 +207,12 @@ def create_app(runs_dir: str | Path = "runs") -> FastAPI:
 
     @app.get("/api/run/kernels")
     def kernels(id: str) -> Any:
-        """The first conv layer's kernels (best weights so far) as one PNG grid."""
-        from cnnlab.app.trying import kernel_grid
+        """The first conv layer's kernels (best weights so far) as one PNG grid, and its
+        strongest feature maps for the test image that ships for the run's dataset."""
+        from cnnlab.app.trying import first_maps, kernel_grid
 
-        return {"png": guarded(kernel_grid, guarded(run_files.resolve, root, id))}
+        folder = guarded(run_files.resolve, root, id)
+        return {"png": guarded(kernel_grid, folder), "maps": guarded(first_maps, folder)}
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

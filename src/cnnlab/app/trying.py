@@ -138,6 +138,30 @@ def kernel_grid(folder: Path) -> str:
     return png(np.nan_to_num(grid, nan=0.0), "RdBu_r", -top, top)
 
 
+def first_maps(folder: Path, count: int = 8) -> dict[str, Any] | None:
+    """The first conv layer's feature maps (`count`, the strongest) for the test image that
+    ships for the run's dataset, with the run's saved weights; None when none ships."""
+    from cnnlab.core.io import read_config
+    from cnnlab.data.examples import examples_for
+    from cnnlab.data.loader import normalize
+    from cnnlab.tasks.classify import inside
+    from cnnlab.tasks.classify.inputs import prepare
+
+    data = str(read_config(folder).get("data", ""))
+    found = examples_for(Path(data).name if "/" in data else data)
+    if not found:
+        return None
+    model, meta = _loaded(folder)
+    _, batch, _ = prepare([found[0].path], meta, "auto")
+    maps = inside.feature_maps(model, normalize(torch.from_numpy(batch), meta.mean, meta.std))
+    if not maps:
+        return None
+    m = next(iter(maps.values()))[0].float().numpy()  # (C, H, W)
+    order = np.argsort(-m.reshape(len(m), -1).mean(axis=1))[:count]
+    return {"image": found[0].file, "maps": [png(m[i]) for i in order],
+            "channels": [int(i) for i in order]}  # fmt: skip
+
+
 MAX_TEXT = 20_000  # characters
 SOUND = (".wav", ".wave", ".flac", ".ogg")
 

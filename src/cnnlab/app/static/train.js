@@ -48,6 +48,15 @@ async function refreshKernels() {
   try {
     const d = await api(`/api/run/kernels?id=${encodeURIComponent(tr.id)}`);
     $("#train-kernels").src = d.png;
+    if (d.maps) {
+      $("#train-maps").replaceChildren(...d.maps.maps.map((src) => {
+        const img = new Image();
+        img.src = src;
+        return img;
+      }));
+      $("#train-maps-text").textContent = `its strongest feature maps for ${d.maps.image} ` +
+        `(channels ${d.maps.channels.join(", ")}), after each epoch`;
+    }
   } catch (e) { /* no weights yet, or an MLP */ }
 }
 
