@@ -231,3 +231,25 @@ def test_a_keyword_run_tries_wav_files_and_refuses_other_files(keyword_run):
     short = c.post("/api/run/try", params={"id": keyword_run.name},
                    files={"file": ("s.wav", wav[:2000])})  # fmt: skip
     assert short.status_code == 400 and "'s.wav'" in short.json()["detail"]
+
+
+def test_a_segmentation_run_tries_an_image_and_gives_its_overlay(tmp_path):
+    from PIL import Image
+    from rich.console import Console
+
+    from cnnlab.tasks.segment.run import segment
+
+    segment(data="fashion-scenes", n_train=16, n_val=6, n_test=4, size=32, batch_size=4,
+            epochs=1, augment=False, model_args={"norm": "group", "depth": 2, "base_width": 8},
+            precision="32", progress=False, runs_dir=str(tmp_path / "runs"), name="s",
+            console=Console(quiet=True))  # fmt: skip
+    picture = tmp_path / "scene.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 40), np.uint8)).save(picture)
+    c = TestClient(create_app(tmp_path / "runs"))
+    d = c.post("/api/run/try", params={"id": "s"},
+               files={"file": ("scene.png", picture.read_bytes())}).json()  # fmt: skip
+    assert sum(share for _, share in d["top"]) == pytest.approx(1.0)
+    assert d["input"].startswith("data:image/png;base64,") and len(d["input"]) > 200
+    assert d["notes"]  # 48x40 is larger than the 32x32 crops: sliding windows
+    bad = c.post("/api/run/try", params={"id": "s"}, files={"file": ("x.png", b"nope")})
+    assert bad.status_code == 400 and "'x.png'" in bad.json()["detail"]

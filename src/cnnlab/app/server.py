@@ -133,7 +133,8 @@ def create_app(runs_dir: str | Path = "runs") -> FastAPI:
         """An input through a run, as `cnnlab predict` reads it: an image (upload or drawing)
         for a classification run (top classes, notes, every conv layer's feature maps with
         their kernels), a text for a text run (classes, each token's share), a WAV file for a
-        keyword run (words, the log-mel heard)."""
+        keyword run (words, the log-mel heard), an image for a segmentation run (the mask's
+        colour overlay, the share of pixels per class)."""
         from cnnlab.app import trying
 
         folder = guarded(run_files.resolve, root, id)
@@ -145,6 +146,8 @@ def create_app(runs_dir: str | Path = "runs") -> FastAPI:
         data = await file.read(trying.MAX_UPLOAD + 1)
         if task == "keywords":
             return guarded(trying.try_sound, folder, data, file.filename or "", topk)
+        if task == "segment":
+            return guarded(trying.try_mask, folder, data, file.filename or "")
         if invert not in ("false", "true", "auto"):
             raise HTTPException(400, f"invert must be false, true or auto, got {invert!r}")
         return guarded(trying.try_image, folder, data, file.filename or "", invert, topk)

@@ -215,3 +215,24 @@ def try_sound(folder: Path, data: bytes, filename: str, topk: int = 5) -> dict[s
     order = np.argsort(-p, kind="stable")[:topk]
     return {"top": [[km.classes[int(i)], float(p[i])] for i in order], "notes": notes,
             "input": png(km.inputs(wave)[0, 0].numpy()[::-1], "magma"), "layers": []}  # fmt: skip
+
+
+def try_mask(folder: Path, data: bytes, filename: str) -> dict[str, Any]:
+    """An image through a segmentation run, as `cnnlab predict RUN photo.png` does it (sliding
+    windows when it is larger than the training crops): the colour overlay and the pixels per
+    class."""
+    from cnnlab.tasks.segment.predict import predict_mask
+
+    model, meta = _loaded(folder)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = save_upload(data, filename, Path(tmp))
+        try:
+            p = predict_mask((model, meta), path, out=Path(tmp) / "mask.png")
+        except DataError as exc:
+            raise DataError(str(exc).replace(str(path), repr(filename or "the upload"))) from None
+        overlay = p.overlay.read_bytes() if p.overlay is not None else b""
+    total = max(1, sum(p.counts.values()))
+    return {"top": [[c, n / total] for c, n in sorted(p.counts.items(), key=lambda kv: -kv[1])],
+            "notes": ["sliding windows: larger than the training crops"] if p.windowed else [],
+            "input": "data:image/png;base64," + base64.b64encode(overlay).decode(),
+            "layers": [], "shares": "of the pixels"}  # fmt: skip

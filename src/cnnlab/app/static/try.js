@@ -4,7 +4,7 @@
 // ---- try a model -----------------------------------------------------------------------------
 async function loadTry() {
   const runs = (await api("/api/runs")).filter((c) =>
-    ["classify", "transfer", "text", "keywords"].includes(c.task) && c.weights);
+    ["classify", "transfer", "text", "keywords", "segment"].includes(c.task) && c.weights);
   const sel = $("#try-run");
   const old = sel.value;
   sel.replaceChildren(...runs.map((c) => {
@@ -97,11 +97,12 @@ async function send(form) {
   $("#try-result").hidden = false;
   $("#try-input").hidden = !d.input;
   if (d.input) $("#try-input").src = d.input;
-  $("#try-input").style.width = runTask() === "keywords" ? "303px" : "";
+  const wide = { keywords: "303px", segment: "256px" };
+  $("#try-input").style.width = wide[runTask()] || "";
   $("#try-tokens").replaceChildren(...(d.tokens ? tokensView(d) : []));
   $("#try-classes").replaceChildren(...d.top.map(([c, p]) => {
     const li = document.createElement("li");
-    li.textContent = `${c} ${(100 * p).toFixed(1)}%`;
+    li.textContent = `${c} ${(100 * p).toFixed(1)}%${d.shares ? " " + d.shares : ""}`;
     return li;
   }));
   $("#try-notes").textContent = (d.notes || []).join(" ") + (d.method ? ` (${d.method})` : "");
