@@ -86,3 +86,19 @@ def test_stop_ends_the_process_and_the_run_stays_resumable(tmp_path, image_folde
     k = c.get("/api/run/kernels", params={"id": run_id})
     assert k.status_code == 200 and k.json()["png"].startswith("data:image/png")
     assert k.json()["maps"] is None  # no test image ships for a folder of shapes
+
+
+def test_a_training_that_fails_is_reported_and_the_server_keeps_serving(tmp_path):
+    c = TestClient(create_app(tmp_path / "runs"))
+    r = c.post("/api/train", json={"task": "classify", "options": {"model": "no-such-model"}})
+    assert r.status_code == 200  # the child process decides, and fails
+    deadline = time.time() + 60
+    while c.get("/api/train").json()["state"] == "running" and time.time() < deadline:
+        time.sleep(0.2)
+    job = c.get("/api/train").json()
+    assert job["state"] == "failed" and job["returncode"] == 2
+    assert any("no-such-model" in line for line in job["log"])
+    assert c.get("/api/health").json()["ok"]
+    again = c.post("/api/train", json={"task": "classify", "options": {"model": "x"}})
+    assert again.status_code == 200  # a failed job does not block the next one
+    c.post("/api/train/stop")
