@@ -10,6 +10,7 @@ import statistics
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
@@ -57,3 +58,20 @@ def write_section(name: str, body: str, doc: Path | str | None = None) -> None:
     tmp.write_text(text)
     tmp.replace(doc)
     print(f"wrote section {name!r} of {doc}")
+
+
+def timed(fn, calls: int) -> Any:
+    """Milliseconds of each of `calls` calls of fn() after a warm-up (a twentieth of them,
+    at least 3)."""
+    import time
+
+    import numpy as np
+
+    for _ in range(max(3, calls // 20)):
+        fn()
+    out = []
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return np.array(out) * 1e3

@@ -12,24 +12,12 @@ Speed does not depend on how well the weights are trained, so the models are bui
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
-from _common import command, machine, write_section
+from _common import command, machine, timed, write_section
 
 MODELS = ("kws-cnn", "kws-ds-cnn", "kws-tc", "kws-mlp")
-
-
-def timed(fn, calls: int) -> np.ndarray:
-    for _ in range(max(3, calls // 20)):
-        fn()
-    out = []
-    for _ in range(calls):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return np.array(out) * 1e3
 
 
 def main() -> None:

@@ -22,22 +22,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import command, machine, median, write_section
+from _common import command, machine, median, timed, write_section
 from rich.console import Console
 
 MODELS = ("text-cnn", "text-cnn-deep", "bow-mlp")
 LONG = "the flight was late again " * 3847  # 100,022 characters
-
-
-def timed(fn, calls: int) -> np.ndarray:
-    for _ in range(max(3, calls // 20)):
-        fn()
-    out = []
-    for _ in range(calls):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return np.array(out) * 1e3
 
 
 def main() -> None:

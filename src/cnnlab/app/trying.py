@@ -10,6 +10,8 @@ import base64
 import io
 import tempfile
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,19 +60,26 @@ def png(a: np.ndarray, cmap: str = "viridis", lo: float | None = None,
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def save_upload(data: bytes, filename: str, folder: Path) -> Path:
-    """The uploaded bytes as a file with the upload's suffix (checked), for the CLI loaders."""
+@contextmanager
+def uploaded(data: bytes, filename: str, suffixes: tuple[str, ...] = SUFFIXES,
+             kind: str = "an image file", hint: str = "") -> Iterator[Path]:  # fmt: skip
+    """The upload as a temporary file with its own suffix (checked; size-limited), for the
+    command line's loaders; a DataError raised inside names the upload, not the file."""
     if not data:
-        raise DataError("the upload is empty; choose an image file")
+        raise DataError(f"the upload is empty; choose {kind}")
     if len(data) > MAX_UPLOAD:
         raise DataError(f"the upload is {len(data) / 1e6:.1f} MB; the limit is "
                         f"{MAX_UPLOAD / 1e6:.0f} MB")  # fmt: skip
-    suffix = Path(filename or "upload.png").suffix.lower() or ".png"
-    if suffix not in SUFFIXES:
-        raise DataError(f"{filename!r} is not an image file ({', '.join(SUFFIXES)})")
-    path = folder / f"upload{suffix}"
-    path.write_bytes(data)
-    return path
+    suffix = Path(filename or "upload").suffix.lower() or suffixes[0]
+    if suffix not in suffixes:
+        raise DataError(f"{filename!r} is not {kind} ({', '.join(suffixes)}){hint}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(data)
+        try:
+            yield path
+        except DataError as exc:
+            raise DataError(str(exc).replace(str(path), repr(filename or "the upload"))) from None
 
 
 def try_image(folder: Path, data: bytes, filename: str, invert: str = "auto",
@@ -84,12 +93,8 @@ def try_image(folder: Path, data: bytes, filename: str, invert: str = "auto",
     if meta.task not in ("classify", "transfer"):
         raise ConfigError(f"this is a {meta.task} run; the page tries images on classification "
                           "runs (cnnlab train, cnnlab transfer)")  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
-        path = save_upload(data, filename, Path(tmp))
-        try:
-            _, batch, notes = prepare([path], meta, invert)  # (1, C, H, W) uint8, as predict
-        except DataError as exc:  # name the upload, not the temporary file
-            raise DataError(str(exc).replace(str(path), repr(filename or "the upload"))) from None
+    with uploaded(data, filename) as path:
+        _, batch, notes = prepare([path], meta, invert)  # (1, C, H, W) uint8, as predict
     x = normalize(torch.from_numpy(batch), meta.mean, meta.std)
     with torch.inference_mode():
         probs = model.eval()(x).float().softmax(1)[0]
@@ -163,7 +168,6 @@ def first_maps(folder: Path, count: int = 8) -> dict[str, Any] | None:
 
 
 MAX_TEXT = 20_000  # characters
-SOUND = (".wav", ".wave", ".flac", ".ogg")
 
 
 def try_text(folder: Path, text: str) -> dict[str, Any]:
@@ -191,24 +195,11 @@ def try_text(folder: Path, text: str) -> dict[str, Any]:
 def try_sound(folder: Path, data: bytes, filename: str, topk: int = 5) -> dict[str, Any]:
     """A sound file through a keyword run, as `cnnlab predict RUN clip.wav` reads it: the
     words, notes on what was converted, the log-mel the model heard."""
+    from cnnlab.data.wav import SUFFIXES as SOUND
     from cnnlab.tasks.keywords.saved import KeywordModel, read_clip
 
-    suffix = Path(filename or "clip.wav").suffix.lower()
-    if suffix not in SOUND:
-        raise DataError(f"{filename!r} is not a sound file ({', '.join(SOUND)}); a keyword run "
-                        "hears WAV files")  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        if not data:
-            raise DataError("the upload is empty; choose a WAV file")
-        if len(data) > MAX_UPLOAD:
-            raise DataError(f"the upload is {len(data) / 1e6:.1f} MB; the limit is "
-                            f"{MAX_UPLOAD / 1e6:.0f} MB")  # fmt: skip
-        path.write_bytes(data)
-        try:
-            clip, _, notes = read_clip(path)
-        except DataError as exc:
-            raise DataError(str(exc).replace(str(path), repr(filename or "the upload"))) from None
+    with uploaded(data, filename, SOUND, "a sound file", "; a keyword run hears WAV files") as path:
+        clip, _, notes = read_clip(path)
     km = KeywordModel.load(folder)
     wave = torch.from_numpy(clip)[None]
     p = km.probabilities(wave)[0]
@@ -224,12 +215,8 @@ def try_mask(folder: Path, data: bytes, filename: str) -> dict[str, Any]:
     from cnnlab.tasks.segment.predict import predict_mask
 
     model, meta = _loaded(folder)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = save_upload(data, filename, Path(tmp))
-        try:
-            p = predict_mask((model, meta), path, out=Path(tmp) / "mask.png")
-        except DataError as exc:
-            raise DataError(str(exc).replace(str(path), repr(filename or "the upload"))) from None
+    with uploaded(data, filename) as path:
+        p = predict_mask((model, meta), path, out=path.with_name("mask.png"))
         overlay = p.overlay.read_bytes() if p.overlay is not None else b""
     total = max(1, sum(p.counts.values()))
     return {"top": [[c, n / total] for c, n in sorted(p.counts.items(), key=lambda kv: -kv[1])],

@@ -93,29 +93,27 @@ def mlp_vs_cnn(cfg: MLPvsCNNConfig) -> int:
 def compare_text(cfg: TextCompareConfig) -> int:
     from cnnlab.studies import text_compare as study
 
-    t0 = time.perf_counter()
-    out = free_folder(cfg.out)
-    cfg = TextCompareConfig(**{**cfg.__dict__, "out": str(out)})
-    result = study.run(cfg, console=console)
-    headers, rows = result.table()
-    console.print(f"data: {result.source}; tokenizer {result.tokenizer}", highlight=False)
-    console.print(table(headers, rows, "text models on the same splits (test set)"))
-    written, fig = study.write(result, out)
-    console.print(f"table: {written}   figure: {fig}   ({time.perf_counter() - t0:.0f} s)",
-                  highlight=False)  # fmt: skip
-    return 0
+    return _model_study(study, cfg, "text models on the same splits (test set)",
+                        lambda r: f"data: {r.source}; tokenizer {r.tokenizer}")  # fmt: skip
 
 
 def compare_keywords(cfg: KeywordsCompareConfig) -> int:
     from cnnlab.studies import keywords_compare as study
 
+    return _model_study(study, cfg, "keyword models on the same clips (test sets)",
+                        lambda r: f"data: {r.source}")  # fmt: skip
+
+
+def _model_study(study: Any, cfg: Any, title: str, data_line: Any) -> int:
+    """Run a models-side-by-side study (`study.run`, `study.write`) into a fresh cfg.out:
+    the table on the terminal, table.md, result.json and its figure."""
     t0 = time.perf_counter()
     out = free_folder(cfg.out)
-    cfg = KeywordsCompareConfig(**{**cfg.__dict__, "out": str(out)})
+    cfg = type(cfg)(**{**cfg.__dict__, "out": str(out)})
     result = study.run(cfg, console=console)
     headers, rows = result.table()
-    console.print(f"data: {result.source}", highlight=False)
-    console.print(table(headers, rows, "keyword models on the same clips (test sets)"))
+    console.print(data_line(result), highlight=False)
+    console.print(table(headers, rows, title))
     written, fig = study.write(result, out)
     console.print(f"table: {written}   figure: {fig}   ({time.perf_counter() - t0:.0f} s)",
                   highlight=False)  # fmt: skip

@@ -190,8 +190,7 @@ def timeline(found: Listened, threshold: float, truth: list[Spoken] = ()) -> Any
     """The timeline figure of a listened recording."""
     from cnnlab.viz.audio import timeline_figure
 
-    km_features = _logmel(found.wave)
-    return timeline_figure(found.wave, km_features, found.times, found.scores, found.classes,
+    return timeline_figure(found.wave, _logmel(found.wave), found.times, found.scores, found.classes,
                            found.keywords, found.detections, threshold, truth)  # fmt: skip
 
 
