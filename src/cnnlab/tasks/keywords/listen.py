@@ -190,8 +190,9 @@ def timeline(found: Listened, threshold: float, truth: list[Spoken] = ()) -> Any
     """The timeline figure of a listened recording."""
     from cnnlab.viz.audio import timeline_figure
 
-    return timeline_figure(found.wave, _logmel(found.wave), found.times, found.scores, found.classes,
-                           found.keywords, found.detections, threshold, truth)  # fmt: skip
+    return timeline_figure(found.wave, _logmel(found.wave), found.times, found.scores,
+                           found.classes, found.keywords, found.detections, threshold,
+                           truth)  # fmt: skip
 
 
 def _logmel(x: np.ndarray) -> np.ndarray:
