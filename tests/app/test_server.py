@@ -253,3 +253,10 @@ def test_a_segmentation_run_tries_an_image_and_gives_its_overlay(tmp_path):
     assert d["notes"]  # 48x40 is larger than the 32x32 crops: sliding windows
     bad = c.post("/api/run/try", params={"id": "s"}, files={"file": ("x.png", b"nope")})
     assert bad.status_code == 400 and "'x.png'" in bad.json()["detail"]
+
+
+def test_serve_refuses_a_bad_port_in_one_line(capsys):
+    from conftest import cli, one_line_error
+
+    rc, _, err = cli(capsys, "serve", "--port", "0")
+    one_line_error(rc, err, "--port must be 1 to 65535")

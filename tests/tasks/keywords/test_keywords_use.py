@@ -150,3 +150,15 @@ def test_detect_drops_blips_shorter_than_min_duration():
     found = detect(times, scores, ["a", "b"], [0, 1], threshold=0.5, min_duration=0.2)
     assert [d.word for d in found] == ["b"]
     assert len(detect(times, scores, ["a", "b"], [0, 1], threshold=0.5)) == 2
+
+
+@needs_speech
+def test_compare_keywords_bad_options_are_one_line(capsys, tmp_path):
+    from conftest import tiny_keywords
+
+    rc, _, err = cli(capsys, "compare", "keywords", "--epochs", "0", "--out", tmp_path / "c")
+    one_line_error(rc, err, "epochs must be >= 1")
+    data = tiny_keywords(tmp_path)
+    rc, _, err = cli(capsys, "compare", "keywords", "--data", data, "--models", "kws-nope",
+                     "--out", tmp_path / "c")  # fmt: skip
+    one_line_error(rc, err, "kws-nope")
