@@ -42,6 +42,17 @@ def runs_folder(tmp: Path) -> Path:
             subprocess.run([sys.executable, "-m", "cnnlab", "train", "--model", name,
                             "--epochs", "2", "--runs_dir", str(runs), "--name", name],
                            check=True, capture_output=True)  # fmt: skip
+    dae = ROOT / "runs" / "dae"  # docs/autoencoders.md's denoiser, when it was trained here
+    if (dae / "model.safetensors").is_file():
+        shutil.copytree(dae, runs / "dae")
+    else:
+        train = ["autoencode", "--model", "ae-conv", "--noise", "0.3", "--latent", "16",
+                 "--epochs", "5", "--train_limit", "20000", "--name", "dae"]  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "cnnlab", *train, "--runs_dir", str(runs)],
+            check=True,
+            capture_output=True,
+        )
     live = runs / "live"
     shutil.copytree(runs / "mlp", live)  # a run that is "being trained": rows are appended
     rows = (live / "metrics.csv").read_text().splitlines()
@@ -53,6 +64,23 @@ def runs_folder(tmp: Path) -> Path:
 
     (live / "running.json").write_text(json.dumps({"pid": os.getpid()}))  # "trained" by us
     return runs
+
+
+DESK = {"width": 1100, "height": 820}
+PHONE = {"width": 390, "height": 844}  # a phone held upright
+
+
+def shoot(page, name: str, phone: bool = True) -> None:
+    """docs/figures/app/NAME.png at the desktop size and, with `phone`, NAME-phone.png: the same
+    page at 390 px wide (its first 1,600 px)."""
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    if phone:
+        page.set_viewport_size(PHONE)
+        time.sleep(0.3)  # the charts redraw at the new width
+        tall = min(1600, page.evaluate("document.documentElement.scrollHeight"))
+        page.screenshot(path=str(SHOTS / f"{name}-phone.png"), full_page=True,
+                        clip={"x": 0, "y": 0, "width": PHONE["width"], "height": tall})  # fmt: skip
+        page.set_viewport_size(DESK)
 
 
 def main() -> None:
@@ -86,12 +114,15 @@ def main() -> None:
             loads.append(page.evaluate(
                 "performance.getEntriesByType('navigation')[0].loadEventEnd"))  # fmt: skip
             page.close()
-        page = browser.new_page(viewport={"width": 1100, "height": 820})
+        page = browser.new_page(viewport=DESK)
         page.goto(url)
         page.wait_for_selector("[data-testid=out-0-0]")
         page.click("#step")
         page.click("#step")
         page.screenshot(path=str(SHOTS / "explainer.png"))
+        page.set_viewport_size(PHONE)
+        page.screenshot(path=str(SHOTS / "explainer-phone.png"))
+        page.set_viewport_size(DESK)
         example = EXAMPLES[0].path
         js = """async ([file]) => {
             const blob = await (await fetch(`/api/example?file=${file}`)).blob();
@@ -112,14 +143,19 @@ def main() -> None:
         page.wait_for_selector("#compare-chart .uplot")
         page.click("[data-testid='card-cnn-bn'] button")
         page.wait_for_selector("#run-chart .uplot")
-        page.screenshot(path=str(SHOTS / "runs.png"), full_page=True)
+        shoot(page, "runs")
         page.click("nav button[data-tab=try]")
         page.wait_for_function("document.querySelector('#try-run').options.length > 0")
         page.select_option("#try-run", "cnn-bn")
         page.click("#try-examples img >> nth=0")
         page.wait_for_selector("#try-classes li")
         page.click(".layer img >> nth=2")
-        page.screenshot(path=str(SHOTS / "try.png"), full_page=True)
+        shoot(page, "try")
+        page.select_option("#try-run", "dae")
+        page.click("#try-examples img >> nth=0")
+        page.wait_for_function("document.querySelector('#try-notes').textContent"
+                               ".includes('PSNR')")  # fmt: skip
+        shoot(page, "try-autoencoder", phone=False)
         page.click("nav button[data-tab=runs]")
         page.wait_for_selector("[data-testid='card-live']")
         page.evaluate("window.arrived = []; window.follow('live', r => arrived.push(Date.now()), "
@@ -141,7 +177,7 @@ def main() -> None:
         page.wait_for_function("document.querySelector('#train-status').textContent"
                                ".includes('finished')", timeout=300_000)  # fmt: skip
         page.wait_for_function("document.querySelector('#train-kernels').src.length > 0")
-        page.screenshot(path=str(SHOTS / "train.png"), full_page=True)
+        shoot(page, "train")
         browser.close()
     server.terminate()
     server.wait(10)

@@ -109,7 +109,8 @@ def test_every_documented_command_parses(doc, line, argv, inline):
 def test_links_and_cited_files_are_in_the_repository(doc):
     text = doc.read_text()
     bad = []
-    for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text) + re.findall(r'src="([^"]+)"', text)
+    for target in targets:
         if re.match(r"[a-z]+://", target):
             continue  # a web address (cited sources)
         path = (doc.parent / target).resolve()

@@ -162,3 +162,53 @@ def test_a_training_from_the_page_shows_its_curve_growing_and_finishes(site, ima
     assert page.query_selector("#train-chart .uplot") is not None
     assert "test accuracy" in page.inner_text("#train-log")
     page.close()
+
+
+@pytest.mark.parametrize("tab", ["explain", "runs", "try", "train"])
+def test_every_tab_fits_a_phone_sized_screen(site, tab):
+    """At 390 px (a phone held upright) each tab, with its content shown, needs no sideways
+    scrolling: the page is no wider than the screen."""
+    browser, url, _ = site
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
+                            has_touch=True)  # fmt: skip
+    page.goto(url)
+    page.click(f"nav button[data-tab={tab}]")
+    if tab == "explain":
+        page.fill("#explain-form input[name=size]", "7")  # a larger input, padded: wider grids
+        page.fill("#explain-form input[name=padding]", "1")
+        page.dispatch_event("#explain-form", "change")
+        page.wait_for_selector("[data-testid=out-6-6]")
+    elif tab == "runs":
+        page.wait_for_selector("[data-testid='card-cnn']")
+        page.check("[data-testid='card-first'] input")
+        page.check("[data-testid='card-second'] input")
+        page.click("[data-testid='card-cnn'] button")
+        page.wait_for_selector("#run-chart .uplot")
+        page.wait_for_selector("#compare-chart .uplot")
+    elif tab == "try":
+        page.wait_for_function("document.querySelector('#try-run').options.length > 0")
+        page.select_option("#try-run", "cnn")
+        page.click("#try-examples img >> nth=0")
+        page.wait_for_selector("#try-layers .layer")
+    assert page.is_visible(f"#{tab}")
+    fits(page, tab)
+    if tab == "runs":  # a window made narrow after drawing (a phone turned upright)
+        page.set_viewport_size({"width": 1100, "height": 800})
+        page.click("[data-testid='card-second'] button")
+        page.wait_for_function("document.querySelector('#run-title').textContent == 'second'")
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(200)
+        fits(page, "runs, made narrow,")
+    page.close()
+
+
+def fits(page, what: str, width: int = 390) -> None:
+    """No sideways scrolling, and no chart, picture or canvas reaching past the screen's edge
+    (a box that hides its overflow would not show in the scroll width)."""
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= width, f"the {what} tab is {wide} px wide on a {width}-px screen"
+    right = page.evaluate(
+        "Math.max(0, ...[...document.querySelectorAll('.uplot, img, canvas')]"
+        ".filter(e => e.offsetParent).map(e => e.getBoundingClientRect().right))"
+    )
+    assert right <= width + 0.5, f"in the {what} tab something reaches {right:.0f} px"

@@ -255,6 +255,38 @@ def test_a_segmentation_run_tries_an_image_and_gives_its_overlay(tmp_path):
     assert bad.status_code == 400 and "'x.png'" in bad.json()["detail"]
 
 
+def test_an_autoencoder_run_tries_an_image_as_predict_reconstructs_it(tmp_path, tiny_data,
+                                                                      capsys):  # fmt: skip
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+    from rich.console import Console
+
+    from cnnlab.tasks.autoencode.run import autoencode
+    from conftest import cli
+
+    autoencode(data=tiny_data, model="ae-linear", epochs=1, batch_size=16, precision="32",
+               noise="0.2", progress=False, runs_dir=tmp_path / "runs", name="ae",
+               console=Console(quiet=True))  # fmt: skip
+    picture = tmp_path / "thing.png"
+    Image.fromarray(tiny_data.test_x[0, 0].numpy()).save(picture)
+    c = TestClient(create_app(tmp_path / "runs"))
+    d = c.post("/api/run/try", params={"id": "ae", "invert": "false"},  # as predict's default
+               files={"file": ("thing.png", picture.read_bytes())}).json()  # fmt: skip
+    assert d["panels"] == ["input", "noisy input", "reconstruction", "|difference|"]
+    strip = Image.open(io.BytesIO(base64.b64decode(d["input"].split(",", 1)[1])))
+    h, w = tiny_data.test_x.shape[-2:]
+    scale = -(-112 // h)
+    assert strip.size[1] == h * scale and strip.size[0] > 4 * w * scale  # four panels
+    rc, out, _ = cli(capsys, "predict", tmp_path / "runs" / "ae", picture)  # the same numbers
+    assert rc == 0 and re.search(r"MSE [\d.]+, PSNR [\d.]+ dB \(noisy input", out)
+    assert out.split(": ", 1)[1].splitlines()[0] == d["summary"]
+    bad = c.post("/api/run/try", params={"id": "ae"}, files={"file": ("x.png", b"nope")})
+    assert bad.status_code == 400 and "'x.png'" in bad.json()["detail"]
+
+
 def test_serve_refuses_a_bad_port_in_one_line(capsys):
     from conftest import cli, one_line_error
 

@@ -134,7 +134,8 @@ def create_app(runs_dir: str | Path = "runs") -> FastAPI:
         for a classification run (top classes, notes, every conv layer's feature maps with
         their kernels), a text for a text run (classes, each token's share), a WAV file for a
         keyword run (words, the log-mel heard), an image for a segmentation run (the mask's
-        colour overlay, the share of pixels per class)."""
+        colour overlay, the share of pixels per class), an image for an autoencoder run (input,
+        noisy input of a denoiser, reconstruction and difference, with MSE and PSNR)."""
         from cnnlab.app import trying
 
         folder = guarded(run_files.resolve, root, id)
@@ -150,6 +151,8 @@ def create_app(runs_dir: str | Path = "runs") -> FastAPI:
             return guarded(trying.try_mask, folder, data, file.filename or "")
         if invert not in ("false", "true", "auto"):
             raise HTTPException(400, f"invert must be false, true or auto, got {invert!r}")
+        if task == "autoencode":
+            return guarded(trying.try_reconstruct, folder, data, file.filename or "", invert)
         return guarded(trying.try_image, folder, data, file.filename or "", invert, topk)
 
     from cnnlab.app.training import Trainer

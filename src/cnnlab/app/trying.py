@@ -223,3 +223,22 @@ def try_mask(folder: Path, data: bytes, filename: str) -> dict[str, Any]:
             "notes": ["sliding windows: larger than the training crops"] if p.windowed else [],
             "input": "data:image/png;base64," + base64.b64encode(overlay).decode(),
             "layers": [], "shares": "of the pixels"}  # fmt: skip
+
+
+def try_reconstruct(
+    folder: Path, data: bytes, filename: str, invert: str = "auto"
+) -> dict[str, Any]:
+    """An image through an autoencoder run, as `cnnlab predict AE_RUN photo.png` does it: the
+    picture of input, noisy input (a denoiser is shown its training noise), reconstruction and
+    difference, and the MSE and PSNR."""
+    from cnnlab.tasks.autoencode.predict import panels, reconstruct_files, run_noise, strip_png
+
+    model, meta = _loaded(folder)
+    noise = run_noise(meta, folder, None)
+    with uploaded(data, filename) as path:
+        (r,) = reconstruct_files((model, meta), [path], noise, invert)
+    was = "" if r.noisy_psnr is None else f" (noisy input {r.noisy_psnr:.1f} dB)"
+    return {"top": [], "notes": r.notes, "layers": [],
+            "input": "data:image/png;base64," + base64.b64encode(strip_png(r)).decode(),
+            "panels": [title for title, _ in panels(r)],
+            "summary": f"MSE {r.mse:.4f}, PSNR {r.psnr:.1f} dB{was}"}  # fmt: skip

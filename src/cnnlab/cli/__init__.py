@@ -27,7 +27,7 @@ COMMANDS |= {
     "models": ("info", "list models and parameter counts"),
     "datasets": ("info", "list datasets and where they are found"),
     "inits": ("info", "list weight-initialization schemes"),
-    "predict": ("runs", "classify images with a trained run"),
+    "predict": ("runs", "use a trained run on your files (classes, masks, reconstructions)"),
     "report": ("runs", "write runs/<name>/report.html"),
     "listen": ("sound", "find keywords in a long recording"),
     "serve": ("serve", "the web app (explainer, runs) on 127.0.0.1:8765"),

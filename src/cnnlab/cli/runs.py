@@ -12,7 +12,8 @@ from cnnlab.core.io import check_run_folder
 
 
 def register(sub: Any) -> dict:
-    p = parser_for(help="top-k classes of image files (PNG/JPEG, any size and colour mode)")
+    p = parser_for(help="a trained run on files: top-k classes (classifiers, text, keywords), a "
+                   "mask (segmentation), a reconstruction (autoencoders)")  # fmt: skip
     p.add_argument("run", type=str, help="run folder (or last, last:PREFIX: the newest run), or "
                    "a classifier exported by cnnlab export (MODEL.onnx)")  # fmt: skip
     p.add_argument("files", nargs="*", help="image files (or .npy arrays)")
@@ -28,6 +29,11 @@ def register(sub: Any) -> dict:
         "--out", type=str | None, default=None,
         help="segmentation runs: where to write the mask (default FILE-mask.png / .nii.gz)",
     )  # fmt: skip
+    p.add_argument(
+        "--noise", type=str | None, default=None,
+        help="autoencoder runs: corrupt the input first (SIGMA, gaussian:SIGMA, "
+        "salt-pepper:AMOUNT; default: the run's training noise; none: feed it as it is)",
+    )  # fmt: skip
     p.add_argument("--text", type=str, action="append", default=None,
                    help="text runs: a text to classify (repeatable)")  # fmt: skip
     p.add_argument(
@@ -36,7 +42,8 @@ def register(sub: Any) -> dict:
         "installed; the file is exported on first use and again after the weights change), "
         "or PyTorch",
     )  # fmt: skip
-    sub.add_subcommand("predict", p, help="classify images with a trained run")
+    sub.add_subcommand("predict", p, help="use a trained run on your files (classes, masks, "
+                       "reconstructions)")  # fmt: skip
     r = parser_for(help="(re)write the HTML report of a run folder")
     r.add_argument("run", type=str, help="run folder (or last, last:PREFIX: the newest run)")
     sub.add_subcommand("report", r, help="write runs/<name>/report.html")
@@ -59,11 +66,17 @@ def predict(ns: Any) -> int:
     files = list(ns.files) + (_examples(run) if ns.example else [])
     if not files:
         raise ConfigError("give image files to predict, or --example for the sample images")
-    onnx = _onnx_for(run, ns, files)
+    if ns.noise is not None and kind != "autoencode":
+        raise ConfigError(f"--noise is for autoencoder runs; {run} is a {kind or 'image'} run")
+    onnx = _onnx_for(run, ns, files) if kind in ("classify", "transfer", None) else None
+    if onnx is None and ns.runtime == "onnxruntime" and kind not in ("classify", "transfer"):
+        raise ConfigError("--runtime onnxruntime is for classifier runs; this run's predict "
+                          "uses PyTorch (leave --runtime out)")  # fmt: skip
     if onnx is not None:
         return _predict_onnx(ns, onnx, files, examples=False)
     task = _task_of(run)
-    for line in task.predict(run, files, topk=ns.topk, out=ns.out, invert=ns.invert):
+    options = {"noise": ns.noise} if ns.noise is not None else {}
+    for line in task.predict(run, files, topk=ns.topk, out=ns.out, invert=ns.invert, **options):
         console.print(line, highlight=False)
     return 0
 

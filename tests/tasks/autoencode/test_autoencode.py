@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 
 import pytest
 import torch
@@ -14,11 +15,13 @@ from rich.console import Console
 
 import cnnlab
 import cnnlab.data.datasets as datasets_mod
+from cnnlab.data.noise import parse_noise
 from cnnlab.engine import runs
 from cnnlab.models.autoencoder import ConvAutoencoder
 from cnnlab.tasks.autoencode.figures import grid_size
+from cnnlab.tasks.autoencode.predict import reconstruct_files
 from cnnlab.tasks.autoencode.run import AutoencodeConfig, autoencode
-from conftest import cli, one_line_error
+from conftest import cli, one_line_error, save_png
 
 QUIET = Console(quiet=True)
 FAST = dict(epochs=2, batch_size=16, lr=1e-2, precision="32", progress=False, console=QUIET)
@@ -66,6 +69,44 @@ def test_the_denoiser_beats_its_noisy_input(tmp_path, fashion512):
     # sigma 0.3 clipped to [0, 1]: the noisy input's PSNR is near 10 log10(1 / 0.3^2) = 10.5 dB
     assert 9.0 < r.test["noisy_psnr"] < 14.0
     assert runs.read_meta(r.run_dir).config == {"latent_channels": 8}  # --latent mapped
+
+
+def test_predict_reconstructs_a_file_with_the_runs_noise(tmp_path, fashion512, capsys,
+                                                         trained_run):  # fmt: skip
+    r = autoencode(data=fashion512, runs_dir=tmp_path, noise="gaussian:0.3", latent=8, **FAST)
+    img = save_png(tmp_path / "shirt.png", fashion512.test_x[0, 0].numpy())
+    rc, out, err = cli(capsys, "predict", r.run_dir, img)
+    assert rc == 0, err
+    found = re.search(r"shirt.png -> (.+): MSE ([\d.]+), PSNR ([\d.]+) dB \(noisy input "
+                      r"([\d.]+) dB\)", out)  # fmt: skip
+    assert found, out
+    pic = r.run_dir / "reconstructions" / "shirt-recon.png"
+    mse, db, noisy_db = float(found[2]), float(found[3]), float(found[4])
+    assert found[1] == str(pic) and db == pytest.approx(10 * math.log10(1 / mse), abs=0.1)
+    assert 9.0 < noisy_db < 14.0  # sigma 0.3, as in the run's test
+    # input, noisy input, reconstruction, difference: 28-px panels 4 px apart, enlarged 4x
+    assert Image.open(pic).size == ((4 * 28 + 3 * 4) * 4, 28 * 4)
+    # fed as it is: the numbers equal the model's own output; the first picture is kept
+    rc, out, _ = cli(capsys, "predict", r.run_dir, img, "--noise", "none")
+    assert "shirt-recon-2.png" in out and "noisy" not in out and pic.is_file()
+    model, _ = runs.load_model(r.run_dir)
+    x = fashion512.test_x[:1].float() / 255
+    with torch.no_grad():
+        want = float(((model.eval()(x).clamp(0, 1) - x) ** 2).mean())
+    (rec,) = reconstruct_files(r.run_dir, [img], noise="none")
+    assert rec.noisy is None and rec.mse == pytest.approx(want, rel=1e-4, abs=1e-6)
+    noisy = parse_noise("gaussian:0.3")(x, torch.Generator().manual_seed(0))  # the run's noise
+    with torch.no_grad():
+        denoised = float(((model(noisy).clamp(0, 1) - x) ** 2).mean())
+    (rec,) = reconstruct_files(r.run_dir, [img])
+    assert rec.mse == pytest.approx(denoised, rel=1e-4, abs=1e-6) and rec.noisy is not None
+    assert float(re.search(r"MSE ([\d.]+)", out)[1]) == pytest.approx(want, abs=1e-4)
+    rc, _, err = cli(capsys, "predict", r.run_dir, img, "--noise", "pink:3")
+    one_line_error(rc, err, "--noise", "pink:3")
+    rc, _, err = cli(capsys, "predict", r.run_dir, img, "--out", tmp_path / "x.jpg")
+    one_line_error(rc, err, "--out", ".png")
+    rc, _, err = cli(capsys, "predict", trained_run, img, "--noise", "0.3")
+    one_line_error(rc, err, "--noise is for autoencoder runs")
 
 
 def test_vae_logs_a_finite_kl_and_sample_writes_grids(tmp_path, fashion512, capsys, monkeypatch):

@@ -48,15 +48,26 @@ function chart(key, target, title, series) {
     return i < 0 ? null : s.y[i];
   }))];
   const colours = ["#d9480f", "#1971c2", "#2f9e44", "#9c36b5", "#e67700", "#0c8599"];
-  const width = Math.min(720, target.parentElement.clientWidth || 720);
   rs.charts[key] = new uPlot({
-    title, width, height: 300, scales: { x: { time: false } },
+    title, width: chartWidth(target), height: 300, scales: { x: { time: false } },
     axes: [{ label: "epoch" }, {}],
     series: [{ label: "epoch" }, ...series.map((s, i) => ({
       label: s.label, stroke: colours[i % colours.length], width: 2, spanGaps: true,
     }))],
   }, data, target);
 }
+
+function chartWidth(target) {
+  return Math.min(720, target.parentElement.clientWidth || 720);
+}
+
+// a turned phone or a resized window: every chart takes its box's new width
+window.addEventListener("resize", () => {
+  Object.values(rs.charts).forEach((c) => {
+    const box = c.root.parentElement;
+    if (c.root.isConnected && box.parentElement.clientWidth) c.setSize({ width: chartWidth(box), height: 300 });
+  });
+});
 
 function metricNames(rows) {
   const names = new Set();

@@ -1,10 +1,10 @@
-// cnnlab's page: trying a classification run on a drawing or an image.
+// cnnlab's page: trying a run on a drawing, an image, a text or a sound file.
 "use strict";
 
 // ---- try a model -----------------------------------------------------------------------------
 async function loadTry() {
   const runs = (await api("/api/runs")).filter((c) =>
-    ["classify", "transfer", "text", "keywords", "segment"].includes(c.task) && c.weights);
+    ["classify", "transfer", "text", "keywords", "segment", "autoencode"].includes(c.task) && c.weights);
   const sel = $("#try-run");
   const old = sel.value;
   sel.replaceChildren(...runs.map((c) => {
@@ -14,7 +14,7 @@ async function loadTry() {
   }));
   if (runs.some((c) => c.id === old)) sel.value = old;
   showInputs();
-  if (!runs.length) $("#try-error").textContent = "No classification runs yet: cnnlab train.";
+  if (!runs.length) $("#try-error").textContent = "No runs to try yet: cnnlab train (or autoencode, segment, text, keywords).";
   const ex = await api("/api/examples");
   $("#try-examples").replaceChildren(...ex.map((e) => {
     const img = new Image();
@@ -97,7 +97,7 @@ async function send(form) {
   $("#try-result").hidden = false;
   $("#try-input").hidden = !d.input;
   if (d.input) $("#try-input").src = d.input;
-  const wide = { keywords: "303px", segment: "256px" };
+  const wide = { keywords: "303px", segment: "256px", autoencode: "auto" };
   $("#try-input").style.width = wide[runTask()] || "";
   $("#try-tokens").replaceChildren(...(d.tokens ? tokensView(d) : []));
   $("#try-classes").replaceChildren(...d.top.map(([c, p]) => {
@@ -105,7 +105,9 @@ async function send(form) {
     li.textContent = `${c} ${(100 * p).toFixed(1)}%${d.shares ? " " + d.shares : ""}`;
     return li;
   }));
-  $("#try-notes").textContent = (d.notes || []).join(" ") + (d.method ? ` (${d.method})` : "");
+  const said = d.summary ? [`${d.panels.join(" | ")}: ${d.summary}.`] : [];
+  $("#try-notes").textContent = [...said, ...(d.notes || [])].join(" ") +
+    (d.method ? ` (${d.method})` : "");
   $("#try-layers").replaceChildren(...(d.layers || []).map((l) => {
     const box = document.createElement("div");
     box.className = "layer";

@@ -13,7 +13,6 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 from cnnlab.data import ImageData
 from cnnlab.data.noise import Noise
@@ -47,6 +46,8 @@ def _chunked(metric: nn.Module, x_hat: torch.Tensor, x: torch.Tensor, chunk: int
 def psnr(x_hat: torch.Tensor, x: torch.Tensor, chunk: int = 512) -> float:
     """Mean per-image PSNR in dB, 10 log10(1 / MSE) with data_range 1; inf if every image is
     reproduced exactly. Shapes: x_hat, x (N, C, H, W) in [0, 1] (or uint8) -> float."""
+    from torchmetrics.image import PeakSignalNoiseRatio  # imported when used: it takes seconds
+
     metric = PeakSignalNoiseRatio(data_range=1.0, reduction="elementwise_mean", dim=(1, 2, 3),
                                   sync_on_compute=False)  # fmt: skip
     return _chunked(metric, x_hat, x, chunk)
@@ -55,6 +56,8 @@ def psnr(x_hat: torch.Tensor, x: torch.Tensor, chunk: int = 512) -> float:
 def ssim(x_hat: torch.Tensor, x: torch.Tensor, chunk: int = 512) -> float:
     """Mean per-image SSIM (11x11 Gaussian window, data_range 1); images need H, W >= 11.
     Shapes: x_hat, x (N, C, H, W) in [0, 1] (or uint8) -> float."""
+    from torchmetrics.image import StructuralSimilarityIndexMeasure
+
     metric = StructuralSimilarityIndexMeasure(data_range=1.0, sync_on_compute=False)
     return _chunked(metric, x_hat, x, chunk)
 

@@ -135,6 +135,15 @@ class AutoencodeTask(Task):
             f"{result.train_time_s:.1f} s training;  report: {result.folder / 'report.html'}",
         ]
 
+    @classmethod
+    def predict(cls, run: Path, files: list[str], out: str | None = None,
+                noise: str | None = None, invert: str = "false",
+                **options: Any) -> list[str]:  # fmt: skip
+        """One reconstruction picture per input, with its MSE and PSNR."""
+        from cnnlab.tasks.autoencode.predict import predict_lines
+
+        return predict_lines(run, files, out, noise, invert)
+
     @staticmethod
     def report(folder: Path) -> Path:
         from cnnlab.tasks.autoencode.figures import ae_report

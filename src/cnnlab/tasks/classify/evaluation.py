@@ -1,5 +1,5 @@
 """Evaluation of a classifier on in-memory images: accuracy, loss, per-class precision /
-recall / F1 and the confusion matrix (torchmetrics), and the most confident mistakes."""
+recall / F1 and the confusion matrix (core/scores.py), and the most confident mistakes."""
 
 from __future__ import annotations
 
@@ -10,13 +10,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchmetrics.functional.classification import (
-    multiclass_confusion_matrix,
-    multiclass_f1_score,
-    multiclass_precision,
-    multiclass_recall,
-)
 
+from cnnlab.core.scores import confusion_matrix, per_class_scores
 from cnnlab.data.loader import normalize
 
 
@@ -85,15 +80,16 @@ def metrics_from_logits(logits: torch.Tensor, y: torch.Tensor, classes: list[str
     """Shapes: logits (N, K), y (N,)."""
     k = len(classes)
     preds = logits.argmax(1)
-    kw: dict[str, Any] = {"num_classes": k, "average": "none", "zero_division": 0}
+    confusion = confusion_matrix(preds, y, k)
+    scores = per_class_scores(confusion)
     return EvalResult(
         accuracy=float((preds == y).float().mean()) if len(y) else 0.0,
         loss=float(F.cross_entropy(logits, y)) if len(y) else 0.0,
-        precision=multiclass_precision(preds, y, **kw).tolist(),
-        recall=multiclass_recall(preds, y, **kw).tolist(),
-        f1=multiclass_f1_score(preds, y, **kw).tolist(),
+        precision=scores["precision"],
+        recall=scores["recall"],
+        f1=scores["f1"],
         support=torch.bincount(y, minlength=k).tolist(),
-        confusion=multiclass_confusion_matrix(preds, y, k).tolist(),
+        confusion=confusion.tolist(),
         classes=list(classes),
         probs=logits.softmax(1),
         preds=preds,

@@ -1,4 +1,4 @@
-"""Segmentation: the cross-entropy + Dice loss, per-class IoU and Dice (torchmetrics
+"""Segmentation: the cross-entropy + Dice loss, per-class IoU and Dice (from
 confusion matrices, so a test set can be scored in chunks), and augmentation that moves
 image and mask together."""
 
@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
-from torchmetrics.functional.classification import multiclass_confusion_matrix
+
+from cnnlab.core.scores import confusion_matrix
 
 
 def dice_ce_loss(
@@ -77,9 +78,7 @@ class SegConfusion:
     def update(self, pred: torch.Tensor, target: torch.Tensor) -> None:
         if pred.shape != target.shape:
             raise ValueError(f"pred shape {tuple(pred.shape)} != target {tuple(target.shape)}")
-        cm = multiclass_confusion_matrix(
-            pred.reshape(-1).cpu(), target.reshape(-1).cpu(), self.num_classes, validate_args=False
-        )
+        cm = confusion_matrix(pred.reshape(-1).cpu(), target.reshape(-1).cpu(), self.num_classes)
         self.matrix += cm.to(torch.int64)
 
     def compute(self) -> SegScores:
