@@ -59,11 +59,12 @@ class FitResult:
 
 def make_fabric(cfg: LoopConfig):
     """A Lightning Fabric for the config's accelerator, devices, nodes, strategy, precision."""
-    from lightning.fabric import Fabric
+    from cnnlab.engine.fabric import LOGGERS, fabric_class
 
+    Fabric = fabric_class()  # noqa: N806
     # Lightning's info lines ("Using bfloat16 Automatic Mixed Precision") go to stderr; the
     # run line names the precision, and a bad-input error must stay one line
-    for name in ("lightning", "lightning.fabric", "lightning.pytorch"):
+    for name in LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     accelerator = cfg.accelerator
     if accelerator == "auto":

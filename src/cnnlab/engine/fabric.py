@@ -1,0 +1,40 @@
+"""Lightning Fabric's class, imported at a third of the cost.
+
+`import lightning.fabric` first runs `lightning/__init__.py`, which imports all of
+lightning.pytorch (its Trainer) and, through it and through Fabric's own version check,
+torchmetrics, which imports scipy.signal, torchvision's models and torch's compiler: about 5 s
+of every training process's start on the 2-core machines (docs/benchmarks.md, "A short run
+end to end"). The same Fabric ships as the standalone package `lightning_fabric` (installed
+with `lightning`, or alone as `lightning-fabric`), which imports no Trainer. Its version check
+of torchmetrics feeds only its SpikeDetection utility, which cnnlab does not use; so while
+Fabric is imported torchmetrics reads as not installed, and afterwards it imports as usual
+(PSNR and SSIM use it).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+LOGGERS = ("lightning", "lightning.fabric", "lightning.pytorch", "lightning_fabric")
+
+
+def fabric_class() -> Any:
+    """Lightning Fabric's `Fabric` class: from lightning_fabric, else from lightning.fabric."""
+    blocked = "torchmetrics" not in sys.modules
+    if blocked:
+        sys.modules["torchmetrics"] = None  # type: ignore[assignment]  # "not installed"
+    try:
+        try:
+            from lightning_fabric import Fabric
+        except ImportError:
+            from lightning.fabric import Fabric  # imports lightning.pytorch: needs torchmetrics
+    except ImportError:
+        if not blocked:
+            raise
+        del sys.modules["torchmetrics"]
+        from lightning.fabric import Fabric
+    finally:
+        if blocked and "torchmetrics" in sys.modules and sys.modules["torchmetrics"] is None:
+            del sys.modules["torchmetrics"]
+    return Fabric
