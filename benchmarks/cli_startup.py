@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import command, machine, median, write_section
+from _common import baseline_tree, command, machine, median, write_section
+from _common import head as head_commit
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = [
@@ -49,17 +50,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--baseline", default="eaa7527", help="git commit to compare with")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "baseline"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree),
-                        args.baseline], check=True, capture_output=True)  # fmt: skip
-        try:
-            rows = _measure(args.repeats, tree / "src")
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
-                           check=False, capture_output=True)  # fmt: skip
-    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    with baseline_tree(args.baseline) as tree:
+        rows = _measure(args.repeats, tree / "src")
+    head = head_commit()
     lines = [
         "## Command-line start-up",
         "",

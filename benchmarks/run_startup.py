@@ -13,11 +13,11 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from _common import command, machine, median, write_section
+from _common import baseline_tree, command, machine, median, write_section
+from _common import head as head_commit
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ["train", "--data", "glyphs", "--train_limit", "1000", "--model", "mlp", "--epochs",
@@ -40,29 +40,21 @@ def main() -> None:
     ap.add_argument("--baseline", default="d6a7e47", help="git commit to compare with")
     args = ap.parse_args()
     ours, theirs = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "baseline"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree),
-                        args.baseline], check=True, capture_output=True)  # fmt: skip
-        try:
-            for i in range(args.repeats):
-                for src, out in ((None, ours), (tree / "src", theirs)):
-                    runs = Path(tmp) / f"runs-{i}-{len(out)}-{src is None}"
-                    argv = [sys.executable, "-m", "cnnlab.cli", *TRAIN, "--runs_dir", str(runs)]
-                    out.append(timed(argv, src, tmp))
-            imports = [timed([sys.executable, "-c", "import torchmetrics"], None, tmp)
-                       for _ in range(args.repeats)]  # fmt: skip
-            torch_only = [timed([sys.executable, "-c", "import torch"], None, tmp)
-                          for _ in range(args.repeats)]  # fmt: skip
-            old = [timed([sys.executable, "-c", "import lightning.fabric"], None, tmp)
-                   for _ in range(args.repeats)]  # fmt: skip
-            new = [timed([sys.executable, "-c", "from cnnlab.engine.fabric import fabric_class; "
-                          "fabric_class()"], None, tmp) for _ in range(args.repeats)]  # fmt: skip
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
-                           check=False, capture_output=True)  # fmt: skip
-    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    with baseline_tree(args.baseline) as tree:
+        tmp = str(tree.parent)
+        for i in range(args.repeats):
+            for src, out in ((None, ours), (tree / "src", theirs)):
+                runs = Path(tmp) / f"runs-{i}-{len(out)}-{src is None}"
+                argv = [sys.executable, "-m", "cnnlab.cli", *TRAIN, "--runs_dir", str(runs)]
+                out.append(timed(argv, src, tmp))
+
+        def fresh(code: str) -> list[float]:
+            return [timed([sys.executable, "-c", code], None, tmp) for _ in range(args.repeats)]
+
+        imports, torch_only = fresh("import torchmetrics"), fresh("import torch")
+        old = fresh("import lightning.fabric")
+        new = fresh("from cnnlab.engine.fabric import fabric_class; fabric_class()")
+    head = head_commit()
     lines = [
         "## A short run end to end",
         "",
