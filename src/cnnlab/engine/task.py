@@ -164,6 +164,14 @@ class Task:
         """(Re)write folder/report.html from the run folder's files; returns its path."""
         raise NotImplementedError
 
+    def state_dict(self) -> Any:
+        """What the task itself must keep for --resume beyond the model and the optimizer
+        (an agent's replay memory and environments); None: nothing. Saved in state.pt."""
+        return None
+
+    def load_state_dict(self, state: Any) -> None:
+        """Take back what state_dict gave, on --resume (after build_model)."""
+
     def finish(self, folder: Path, model: nn.Module, result: Any) -> Any:
         """Test the best model; write results.json, figures and report.html. Returns the test
         metrics (first process only)."""

@@ -47,6 +47,7 @@ from cnnlab.models.cnn import (
     VGGConfig,
 )
 from cnnlab.models.mlp import MLP, MLPConfig
+from cnnlab.models.qnets import QCNN, QMLP, NatureCNN, NatureCNNConfig, QCNNConfig, QMLPConfig
 from cnnlab.models.resnet import ResNet, ResNetConfig
 from cnnlab.models.text import (
     BowMLP,
@@ -114,13 +115,19 @@ for _name, _cfg, _help, _task, _factory in [
      KwsTC),
     ("kws-mlp", KwsMLPConfig, "the flattened spectrogram into an MLP (no convolution)",
      "keywords", KwsMLP),
+    ("q-cnn", QCNNConfig, "MinAtar's Q-network: one 3x3 conv (16), 128 hidden, a Q per action",
+     "rl", QCNN),
+    ("q-mlp", QMLPConfig, "the flattened frame through dense layers (no convolution)", "rl",
+     QMLP),
+    ("nature-cnn", NatureCNNConfig, "the Nature DQN network for 84x84 Atari frame stacks", "rl",
+     NatureCNN),
 ]:  # fmt: skip
     ALL_MODELS.register(_name, _cfg, _help, _task)(_factory)
 
 # one view per task, made once: the names a task's --model accepts
 KINDS = {"classify": "model", "autoencode": "autoencoder model", "segment": "segmentation model",
          "transfer": "transferred model", "text": "text model",
-         "keywords": "keyword model"}  # fmt: skip
+         "keywords": "keyword model", "rl": "Q-network"}  # fmt: skip
 TASK_MODELS: dict[str, Registry] = {t: ALL_MODELS.subset(KINDS[t], t) for t in KINDS}
 MODELS = TASK_MODELS["classify"]  # the classifiers (cnnlab train --model)
 AUTOENCODERS = TASK_MODELS["autoencode"]

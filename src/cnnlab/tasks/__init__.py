@@ -11,6 +11,7 @@ from cnnlab.core.registry import Registry
 from cnnlab.tasks.autoencode.config import AutoencodeConfig
 from cnnlab.tasks.classify.config import TrainConfig
 from cnnlab.tasks.keywords.config import KeywordsConfig
+from cnnlab.tasks.rl.config import RLConfig
 from cnnlab.tasks.segment.config import SegmentConfig
 from cnnlab.tasks.text.config import TextConfig
 from cnnlab.tasks.transfer.config import TransferRunConfig
@@ -46,6 +47,12 @@ def _keywords() -> type:
     return KeywordsTask
 
 
+def _rl() -> type:
+    from cnnlab.tasks.rl.task import RLTask
+
+    return RLTask
+
+
 def _transfer() -> type:
     from cnnlab.tasks.transfer.task import TransferTask
 
@@ -67,6 +74,9 @@ for _name, _load, _cfg, _command, _own, _help in [
      "classify texts with a 1-D CNN (text-cnn, bow-mlp); writes runs/<name>/ (docs/text.md)"),
     ("keywords", _keywords, KeywordsConfig, "keywords", False,
      "spot spoken keywords with a CNN on log-mel spectrograms; writes runs/<name>/"),
+    ("rl", _rl, RLConfig, "rl", False,
+     "train a DQN agent that plays from pixels (q-cnn, q-mlp, nature-cnn); writes "
+     "runs/<name>/ (docs/rl.md)"),
 ]:  # fmt: skip
     TASKS.add_lazy(_name, _load, _cfg, _help, command=_command, own_command=_own)
 
