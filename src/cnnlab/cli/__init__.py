@@ -30,6 +30,7 @@ COMMANDS |= {
     "predict": ("runs", "use a trained run on your files (classes, masks, reconstructions)"),
     "report": ("runs", "write runs/<name>/report.html"),
     "listen": ("sound", "find keywords in a long recording"),
+    "play": ("rl", "play with a trained agent (returns, a GIF)"),
     "serve": ("serve", "the web app (explainer, runs) on 127.0.0.1:8765"),
     "export": ("export", "export a run as ONNX, checked with onnxruntime"),
     "compare": ("compare", "compare models (mlp-vs-cnn, text, keywords)"),
@@ -72,6 +73,8 @@ def group_module(group: str) -> Any:
         from cnnlab.cli import sound as module
     elif group == "serve":
         from cnnlab.cli import serve as module
+    elif group == "rl":
+        from cnnlab.cli import rl as module
     else:
         raise KeyError(group)
     return module

@@ -23,9 +23,13 @@ CATCH = dict(env="catch", eval_every=600, learning_starts=200, epsilon_steps=100
              console=QUIET)  # fmt: skip
 
 
-def test_a_dqn_learns_catch_far_above_random_play(tmp_path):
-    r = rl(steps=2400, runs_dir=tmp_path, name="catch", **CATCH)
-    folder = r.folder
+@pytest.fixture(scope="module")
+def catch_run(tmp_path_factory):
+    return rl(steps=2400, runs_dir=tmp_path_factory.mktemp("rl"), name="catch", **CATCH).folder
+
+
+def test_a_dqn_learns_catch_far_above_random_play(catch_run):
+    folder = catch_run
     for f in ("config.yaml", "metrics.csv", "episodes.csv", "results.json", "report.html",
               "figures/curves.png", "model.safetensors", "model.json", "state.pt"):  # fmt: skip
         assert (folder / f).is_file(), f
@@ -145,3 +149,31 @@ def test_a_missing_package_names_the_extra(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(builtins, "__import__", no_minatar)
     rc, _, err = cli(capsys, "rl", "--env", "minatar-breakout", "--runs_dir", tmp_path)
     one_line_error(rc, err, "pip install 'cnnlab[rl]'")
+
+
+def test_play_prints_the_returns_and_draws_a_gif(catch_run, capsys, tmp_path):
+    from PIL import Image
+
+    gif = tmp_path / "catch.gif"
+    rc, out, err = cli(capsys, "play", catch_run, "--episodes", "4", "--gif", gif)
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert [line.split(":")[0] for line in lines[:4]] == [f"episode {i}" for i in range(1, 5)]
+    mean = float(lines[4].split()[2])
+    assert mean > 0.0 and "random play" in lines[4]  # catches more than it misses
+    im = Image.open(gif)
+    assert im.n_frames == 9 and im.size[0] > im.size[1]  # one drop: 9 steps; frame + Q panel
+
+
+@pytest.mark.parametrize("args,fragments", [
+    (["--episodes", "0"], ["--episodes must be >= 1"]),
+    (["--gif", "x.png"], ["--gif x.png must name a .gif file"]),
+])  # fmt: skip
+def test_play_refuses_bad_options_in_one_line(catch_run, capsys, args, fragments):
+    rc, _, err = cli(capsys, "play", catch_run, *args)
+    one_line_error(rc, err, *fragments)
+
+
+def test_play_refuses_a_run_of_another_task(trained_run, capsys):
+    rc, _, err = cli(capsys, "play", trained_run, "--gif", "none")
+    one_line_error(rc, err, "classify run", "cnnlab rl")

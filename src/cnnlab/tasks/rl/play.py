@@ -3,6 +3,7 @@ agent's network, epsilon-greedily (evaluation, `cnnlab play`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,3 +55,53 @@ def play_agent(model: nn.Module, env: Any, spec: Any, episodes: int, epsilon: fl
         out.append(total)
     model.train(was)
     return out
+
+
+def load_agent(run: Path) -> tuple[nn.Module, Any, Any, Any]:
+    """A finished or paused RL run's kept network, its model.json, config and a fresh copy
+    of its environment; one RunError line for a run of another task."""
+    from cnnlab.core.errors import RunError
+    from cnnlab.core.io import read_config
+    from cnnlab.engine.runs import load_model, read_meta
+    from cnnlab.tasks.rl.envs import make_env
+
+    meta = read_meta(run)
+    if meta.task != "rl":
+        raise RunError(f"{run} is a {meta.task} run; cnnlab play needs a run of cnnlab rl")
+    model, _ = load_model(run)
+    cfg = read_config(run)
+    return model.eval(), meta, cfg, make_env(str(cfg["env"]))
+
+
+def play_run(run: Path, episodes: int = 10, epsilon: float | None = None, seed: int = 1,
+             gif: Path | None = None,
+             gif_steps: int = 400) -> tuple[list[float], float, Any]:  # fmt: skip
+    """Play `episodes` episodes with a run's agent (epsilon: the run's eval_epsilon); with
+    `gif`, the first episode's first `gif_steps` steps drawn with their Q-values. Returns the
+    returns, the random play level saved with the run, and the GIF's path."""
+    from cnnlab.core.io import atomic_write
+    from cnnlab.viz.game import agent_picture, write_gif
+
+    if episodes < 1:
+        raise ValueError(f"episodes must be >= 1, got {episodes}")
+    model, meta, cfg, env = load_agent(run)
+    spec = env.spec()
+    eps = float(cfg.get("eval_epsilon", 0.05)) if epsilon is None else epsilon
+    pictures: list[Any] = []
+
+    def draw(frame: np.ndarray, q: np.ndarray, action: int, reward: float) -> None:
+        if gif is not None and len(pictures) < gif_steps and not done_first[0]:
+            total[0] += reward
+            caption = f"step {len(pictures) + 1}  return {total[0]:g}"
+            pictures.append(agent_picture(frame, spec.scale, q, action, spec.action_names, caption))
+
+    done_first, total = [False], [0.0]
+    returns = play_agent(model, env, spec, 1, eps, seed, on_step=draw)
+    done_first[0] = True
+    if episodes > 1:
+        returns += play_agent(model, env, spec, episodes - 1, eps, seed + 1)
+    written = None
+    if gif is not None:
+        atomic_write(Path(gif), write_gif(pictures))
+        written = Path(gif)
+    return returns, float(meta.extra.get("random_return", float("nan"))), written

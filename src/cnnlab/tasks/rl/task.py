@@ -33,6 +33,7 @@ from cnnlab.tasks.rl.play import play_agent, play_random, scale_frames
 from cnnlab.tasks.rl.replay import NStep, Replay
 
 RANDOM_EPISODES = 30  # episodes of random play measured once per run: the floor drawn
+PARTS = ("act", "env", "store", "sample", "learn")  # where a training step's time goes
 
 
 def epsilon_at(step: int, cfg: RLConfig) -> float:
@@ -95,6 +96,11 @@ class RLTask(Task):
                               std=(self.spec.scale / 255,) * c, data=self.spec.name, task=TASK,
                               extra={"random_return": float(np.mean(self.random))})  # fmt: skip
 
+    def param_groups(self, model: nn.Module) -> list[dict[str, Any]]:
+        """One group (the optimizer's one fused kernel per step; weight decay, when asked for,
+        on every parameter)."""
+        return [{"params": [p for p in model.parameters() if p.requires_grad]}]
+
     def describe(self, model: nn.Module) -> str:
         return f"{self.cfg.steps:,} env steps, {len(self.envs)} env(s)"
 
@@ -112,33 +118,45 @@ class RLTask(Task):
         return max(1, self.cfg.eval_every // (self.cfg.train_every * len(self.envs)))
 
     def train_batches(self, epoch: int) -> Iterator[Any]:
-        cfg = self.cfg
+        """Play this epoch's environment steps; a replay sample every train_every steps. The
+        time of each part is summed in self.times (acting, environment, storing, sampling,
+        learning: the engine's step between two samples)."""
+        cfg, now = self.cfg, time.perf_counter
         end = min(cfg.steps, (epoch + 1) * cfg.eval_every)
-        self.online.eval()  # acting: no dropout or batch statistics (none in these nets)
+        times = self.times = dict.fromkeys(PARTS, 0.0)
+        self.epoch_start = self.env_steps
         while self.env_steps < end:
-            eps = epsilon_at(self.env_steps, cfg)
-            actions = self._act(self.frames, eps, self.rng)
+            t0 = now()
+            actions = self._act(self.frames, epsilon_at(self.env_steps, cfg), self.rng)
+            t1 = now()
+            times["act"] += t1 - t0
             for i, (env, a) in enumerate(zip(self.envs, actions, strict=True)):
+                t1 = now()
                 nxt, r, done = env.step(a)
+                t2 = now()
+                times["env"] += t2 - t1
                 for t in self.nsteps[i].push(self.frames[i], a, r, nxt, done):
                     self.replay.add(*t)
                 self.running[i] += r
                 if done:
-                    self.episodes.append((self.env_steps + 1, time.perf_counter() - self.clock,
-                                          self.running[i]))  # fmt: skip
+                    self.episodes.append((self.env_steps + 1, t2 - self.clock, self.running[i]))
                     self.running[i] = 0.0
                     nxt = env.reset()
                 self.frames[i] = nxt
+                times["store"] += now() - t2
             self.env_steps += len(self.envs)
             self.since += len(self.envs)
             ready = self.env_steps >= cfg.learning_starts and self.replay.size >= 1
             if ready and (self.env_steps // len(self.envs)) % cfg.train_every == 0:
-                self.online.train()
-                yield self.replay.sample(cfg.batch_size, self.rng)
-                self.online.eval()
+                t3 = now()
+                batch = self.replay.sample(cfg.batch_size, self.rng)
+                t4 = now()
+                times["sample"] += t4 - t3
+                yield batch
                 self.updates += 1
                 if self.target is not None and self.updates % cfg.target_every == 0:
                     self.target.load_state_dict(self.online.state_dict())
+                times["learn"] += now() - t4
 
     def step(self, model: nn.Module, batch: Any, stage: str):
         if stage == "val":
@@ -148,7 +166,9 @@ class RLTask(Task):
         q = model(self._scaled(obs)).float().gather(1, action[:, None])[:, 0]
         with torch.no_grad():
             judge = self.target if self.target is not None else self.online
-            judge.to(obs.device)  # a no-op after the first step
+            if obs.device != getattr(self, "device", torch.device("cpu")):
+                self.device = obs.device  # the engine's: the target net follows once
+                judge.to(obs.device)
             nxt_x = self._scaled(nxt)
             if self.cfg.double:
                 best = self.online(nxt_x).argmax(1, keepdim=True)
@@ -172,6 +192,8 @@ class RLTask(Task):
         if done:
             row["train/return"] = float(np.mean(done))
         row["env_steps"] = float(self.env_steps)
+        steps = max(1, self.env_steps - getattr(self, "epoch_start", 0))
+        row.update({f"ms/{k}": 1000 * v / steps for k, v in getattr(self, "times", {}).items()})
         return row
 
     def val_batches(self) -> Iterator[Any]:
@@ -232,11 +254,3 @@ class RLTask(Task):
         from cnnlab.tasks.rl.results import rl_report
 
         return rl_report(folder)
-
-    @staticmethod
-    def summary(result: Any) -> list[Any]:
-        t = result.test or {}
-        if not t:
-            return []
-        return [f"evaluation return {t['return']:.2f} +- {t['return_std']:.2f} over "
-                f"{t['episodes']} episodes (random play {t['random']:.2f})"]  # fmt: skip
