@@ -137,6 +137,8 @@ def features(ns: Any) -> int:
         return text_features(ns, run)
     if kind == "keywords":
         return sound_features(ns, run)
+    if kind == "rl":
+        return agent_features(ns, run)
     from cnnlab.cli.runs import no_sound
 
     no_sound(run, kind, [ns.image] if ns.image else [])
@@ -171,6 +173,36 @@ def _run_task(run: Path) -> str:
     from cnnlab.engine.runs import read_meta
 
     return read_meta(run).task
+
+
+def agent_features(ns: Any, run: Path) -> int:
+    """`cnnlab show features RL_RUN`: the Q-network's feature maps on a frame of its game (the
+    frame after `--steps` steps of the agent's own play, seeded)."""
+    from cnnlab.core.errors import ConfigError
+    from cnnlab.tasks.classify import inside as taps_of
+    from cnnlab.tasks.rl.play import game_frame
+    from cnnlab.viz import inside
+    from cnnlab.viz.figures import save_figure
+    from cnnlab.viz.game import frame_rgb
+
+    if ns.image or ns.text:
+        raise ConfigError(f"{run} is an RL run: it shows a frame of its own game (no image or "
+                          "text to give)")  # fmt: skip
+    model, spec, frame, x, q = game_frame(run)
+    taps_of.first_conv(model, f"run {run} (model {spec.name!r} agent)")
+    maps = taps_of.feature_maps(model, x)
+    labels = {t.name: t.label for t in taps_of.conv_taps(model)}
+    best = spec.action_names[int(q.argmax())]
+    out = Path(ns.out) if ns.out else run / "show" / "features-game"
+    fig = inside.plot_feature_overview(maps, labels, frame_rgb(frame, spec.scale), per_layer=8,
+                                       scale=ns.scale)  # fmt: skip
+    path = save_figure(fig, out / "overview.png", ns.dpi)
+    q_text = ", ".join(f"{n} {v:.2f}" for n, v in zip(spec.action_names, q, strict=False))
+    console.print(f"a frame of {spec.name}; Q-values: {q_text} (best: {best})", highlight=False)
+    for name, t in maps.items():
+        console.print(f"{name} [{'x'.join(str(s) for s in t.shape[1:])}]", highlight=False)
+    console.print(f"overview (8 maps per layer): {_out(path)}", highlight=False)
+    return 0
 
 
 def sound_features(ns: Any, run: Path) -> int:

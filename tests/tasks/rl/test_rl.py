@@ -177,3 +177,15 @@ def test_play_refuses_bad_options_in_one_line(catch_run, capsys, args, fragments
 def test_play_refuses_a_run_of_another_task(trained_run, capsys):
     rc, _, err = cli(capsys, "play", trained_run, "--gif", "none")
     one_line_error(rc, err, "classify run", "cnnlab rl")
+
+
+def test_show_features_draws_the_q_networks_maps_on_a_game_frame(catch_run, capsys, tmp_path):
+    rc, out, err = cli(capsys, "show", "features", catch_run, "--out", tmp_path / "f")
+    assert rc == 0, err
+    assert out.startswith("a frame of catch; Q-values: left") and "conv.0 [16x8x8]" in out
+    assert (tmp_path / "f" / "overview.png").is_file()
+    mlp = rl(env="catch", model="q-mlp", steps=300, eval_every=300, learning_starts=100,
+             eval_episodes=1, runs_dir=tmp_path, name="mlp", progress=False,
+             console=QUIET).folder  # fmt: skip
+    rc, _, err = cli(capsys, "show", "features", mlp)
+    one_line_error(rc, err, "no convolutional layer")

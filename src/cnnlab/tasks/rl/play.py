@@ -105,3 +105,21 @@ def play_run(run: Path, episodes: int = 10, epsilon: float | None = None, seed: 
         atomic_write(Path(gif), write_gif(pictures))
         written = Path(gif)
     return returns, float(meta.extra.get("random_return", float("nan"))), written
+
+
+@torch.no_grad()
+def game_frame(run: Path, steps: int = 30, seed: int = 1) -> tuple[nn.Module, Any, Any, Any, Any]:
+    """A frame of a run's game after `steps` steps of the agent's greedy play (an earlier one
+    when the episode ends first): (model, spec, frame (C, H, W) uint8, the network's input
+    (1, C, H, W), its Q-values (actions,))."""
+    model, _, _, env = load_agent(run)
+    spec = env.spec()
+    frame = env.reset(seed)
+    for _ in range(steps):
+        q = model(scale_frames(frame[None], spec.scale)).float()[0]
+        nxt, _, done = env.step(int(q.argmax()))
+        if done:
+            break
+        frame = nxt
+    x = scale_frames(frame[None], spec.scale)
+    return model, spec, frame, x, model(x).float()[0].numpy()
