@@ -294,4 +294,7 @@ TASK_SMOKE = {
     "keywords": lambda folder, run: ["--data", str(tiny_keywords(folder.parent)),
                                      "--batch_size", "8", "--model", "kws-ds-cnn",
                                      "--model_args", '{"norm": "group"}'],
+    "rl": lambda folder, run: ["--env", "catch", "--steps", "300", "--eval_every", "300",
+                               "--learning_starts", "100", "--eval_episodes", "2",
+                               "--test_episodes", "2"],
 }  # fmt: skip

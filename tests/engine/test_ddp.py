@@ -51,12 +51,26 @@ def _run_together(a: list[str], b: list[str], cwd: Path) -> tuple[str, str]:
     return outs[0], outs[1]
 
 
+ONE_PROCESS = {"rl"}  # an agent learns from its own play, in one process (--num_envs instead)
+
+
 def test_every_task_has_a_tiny_run():
     assert set(TASK_SMOKE) == set(TASKS.names())
 
 
+def test_a_one_process_task_refuses_devices_in_one_line(tmp_path: Path):
+    for name in ONE_PROCESS:
+        task = TASKS.get(name).factory
+        argv = [str(CNNLAB), task.command, *TASK_SMOKE[name](tmp_path, None), "--devices", "2",
+                "--progress", "false", "--runs_dir", str(tmp_path)]  # fmt: skip
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1, proc.stderr[-2000:]
+        assert lines[0].startswith("cnnlab: error: ") and "one process" in lines[0], lines
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", TASKS.names())
+@pytest.mark.parametrize("name", [n for n in TASKS.names() if n not in ONE_PROCESS])
 def test_task_under_ddp_matches_one_process(
     name: str, image_folder: Path, trained_run: Path, tmp_path: Path
 ):

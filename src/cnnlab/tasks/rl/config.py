@@ -30,6 +30,8 @@ class RLConfig(LoopConfig):
         eval_every: environment steps between evaluations (an epoch of the run).
         eval_episodes: episodes per evaluation, played with eval_epsilon.
         eval_epsilon: the share of random actions when evaluating.
+        test_episodes: episodes the kept agent, and random play, are measured on at the
+            end.
         buffer: transitions the replay memory holds (frames stored as uint8, 0/1 frames
             packed 8 to a byte); 0 or 1 turns replay off (learn from the latest transitions).
         batch_size: transitions per learning step.
@@ -56,6 +58,7 @@ class RLConfig(LoopConfig):
     eval_every: int = 25_000
     eval_episodes: int = 10
     eval_epsilon: float = 0.05
+    test_episodes: int = 30
     buffer: int = 100_000
     batch_size: int = 32
     gamma: float = 0.99
@@ -77,6 +80,7 @@ class RLConfig(LoopConfig):
         super().__post_init__()
         check_ranges(self, {
             "agent": ("dqn",), "steps": ">= 1", "eval_every": ">= 1", "eval_episodes": ">= 1",
+            "test_episodes": ">= 1",
             "eval_epsilon": "[0, 1]", "buffer": ">= 0", "batch_size": ">= 1",
             "gamma": "[0, 1]", "n_step": ">= 1", "target_every": ">= 1",
             "learning_starts": ">= 0", "train_every": ">= 1", "epsilon_steps": ">= 1",
@@ -84,6 +88,9 @@ class RLConfig(LoopConfig):
         })  # fmt: skip
         if len(self.epsilon) != 2 or not all(0 <= e <= 1 for e in self.epsilon):
             raise ValueError(f"epsilon must be [start, end] in [0, 1], got {self.epsilon}")
+        if self.devices > 1 or self.num_nodes > 1:
+            raise ValueError("cnnlab rl trains in one process; leave --devices and --num_nodes "
+                             "at 1 (--num_envs plays several environments)")  # fmt: skip
         if self.learning_starts >= min(self.eval_every, self.steps):
             raise ValueError(f"learning_starts ({self.learning_starts:,}) must be below "
                              f"eval_every ({self.eval_every:,}) and steps ({self.steps:,}): "

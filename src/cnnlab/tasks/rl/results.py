@@ -18,8 +18,6 @@ from cnnlab.core.errors import RunError
 from cnnlab.core.io import atomic_write
 from cnnlab.viz.figures import TRAIN_COLOR, VAL_COLOR, save_figure
 
-FINAL_EPISODES = 30
-
 
 def smooth(values: list[float], k: int) -> np.ndarray:
     """A running mean over the last k values (fewer at the start). Shapes: (N,) -> (N,)."""
@@ -57,13 +55,13 @@ def plot_learning(episodes: list[tuple[int, float, float]], evals: list[tuple[in
 
 
 def write_rl_results(folder: Path, task: Any, model: Any, fit: Any) -> dict[str, float]:
-    """Play the kept agent for FINAL_EPISODES evaluation episodes; write episodes.csv,
+    """Play the kept agent for test_episodes evaluation episodes; write episodes.csv,
     results.json, figures/curves.png and report.html. Returns the test figures."""
     from cnnlab.models import count_parameters
     from cnnlab.tasks.rl.play import play_agent
 
     cfg = task.cfg
-    returns = play_agent(model, task.eval_env, task.spec, FINAL_EPISODES, cfg.eval_epsilon,
+    returns = play_agent(model, task.eval_env, task.spec, cfg.test_episodes, cfg.eval_epsilon,
                          cfg.seed + 50_000)  # fmt: skip
     random = float(np.mean(task.random))
     test = {"return": float(np.mean(returns)), "return_std": float(np.std(returns)),

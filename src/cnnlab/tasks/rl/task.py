@@ -23,7 +23,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlab.core.errors import ConfigError
 from cnnlab.engine import runs
 from cnnlab.engine.task import Context, Task
 from cnnlab.models.registry import create_task_model
@@ -32,7 +31,6 @@ from cnnlab.tasks.rl.envs import make_env
 from cnnlab.tasks.rl.play import play_agent, play_random, scale_frames
 from cnnlab.tasks.rl.replay import NStep, Replay
 
-RANDOM_EPISODES = 30  # episodes of random play measured once per run: the floor drawn
 PARTS = ("act", "env", "store", "sample", "learn")  # where a training step's time goes
 
 
@@ -58,9 +56,6 @@ class RLTask(Task):
     def setup(self, ctx: Context) -> None:
         super().setup(ctx)
         cfg = self.cfg
-        if ctx.world > 1:
-            raise ConfigError("cnnlab rl trains in one process; leave --devices and --num_nodes "
-                              "at 1 (use --num_envs to play several environments)")  # fmt: skip
         self.envs = [make_env(cfg.env) for _ in range(cfg.num_envs)]
         self.eval_env = make_env(cfg.env)
         self.spec = self.envs[0].spec()
@@ -73,7 +68,7 @@ class RLTask(Task):
         self.env_steps = self.updates = self.since = 0
         self.episodes: list[tuple[int, float, float]] = []  # (env step, seconds, return)
         self.clock = time.perf_counter()
-        self.random = play_random(make_env(cfg.env), self.spec.actions, RANDOM_EPISODES, cfg.seed)
+        self.random = play_random(make_env(cfg.env), self.spec.actions, cfg.test_episodes, cfg.seed)
         ctx.log(f"env: {self.spec.name}, frames {c}x{h}x{w}, {self.spec.actions} actions "
                 f"({', '.join(self.spec.action_names)}); random play returns "
                 f"{np.mean(self.random):.2f} a episode; replay {self.replay.capacity:,} "
