@@ -49,8 +49,12 @@ browser:
 	  else echo "note: chromium is missing (apt-get install chromium); the browser tests will skip"; fi; \
 	fi
 
+# the tests in up to 4 processes (pytest-xdist; one file per process at a time): on 2 cores
+# the suite takes half the time of one process (docs/reliability.md, "The test suite")
+JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
+
 test: $(STAMP) speech-tools browser
-	CNNLAB_OFFLINE=1 $(BIN)/python -m pytest
+	CNNLAB_OFFLINE=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -13,6 +13,10 @@ from pathlib import Path
 
 os.environ.setdefault("CNNLAB_OFFLINE", "1")  # never try a download from the tests
 os.environ.setdefault("MPLBACKEND", "Agg")
+if os.environ.get("PYTEST_XDIST_WORKER"):  # `make test` runs the tests in 2 processes:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # the `cnnlab` processes they start take a
+    for _name in ("COLUMNS", "LINES"):  # thread each, and the worker's COLUMNS=80 must not
+        os.environ.pop(_name, None)  # squeeze the tables a piped command prints
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
