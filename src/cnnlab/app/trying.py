@@ -234,11 +234,10 @@ def try_reconstruct(
     from cnnlab.tasks.autoencode.predict import panels, reconstruct_files, run_noise, strip_png
 
     model, meta = _loaded(folder)
-    noise = run_noise(meta, folder, None)
+    noise = run_noise(folder, None)
     with uploaded(data, filename) as path:
         (r,) = reconstruct_files((model, meta), [path], noise, invert)
-    was = "" if r.noisy_psnr is None else f" (noisy input {r.noisy_psnr:.1f} dB)"
     return {"top": [], "notes": r.notes, "layers": [],
             "input": "data:image/png;base64," + base64.b64encode(strip_png(r)).decode(),
             "panels": [title for title, _ in panels(r)],
-            "summary": f"MSE {r.mse:.4f}, PSNR {r.psnr:.1f} dB{was}"}  # fmt: skip
+            "summary": r.summary()}  # fmt: skip

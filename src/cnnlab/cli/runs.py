@@ -68,10 +68,7 @@ def predict(ns: Any) -> int:
         raise ConfigError("give image files to predict, or --example for the sample images")
     if ns.noise is not None and kind != "autoencode":
         raise ConfigError(f"--noise is for autoencoder runs; {run} is a {kind or 'image'} run")
-    onnx = _onnx_for(run, ns, files) if kind in ("classify", "transfer", None) else None
-    if onnx is None and ns.runtime == "onnxruntime" and kind not in ("classify", "transfer"):
-        raise ConfigError("--runtime onnxruntime is for classifier runs; this run's predict "
-                          "uses PyTorch (leave --runtime out)")  # fmt: skip
+    onnx = _onnx_for(run, ns, files, kind)
     if onnx is not None:
         return _predict_onnx(ns, onnx, files, examples=False)
     task = _task_of(run)
@@ -118,13 +115,24 @@ def _predict_text(ns: Any, run: Path) -> int:
     return 0
 
 
-def _onnx_for(run: Path, ns: Any, files: list[str]) -> Path | None:
+def _not_a_classifier(ns: Any) -> None:
+    """None (predict uses PyTorch), or one line when --runtime onnxruntime was asked for."""
+    if ns.runtime == "onnxruntime":
+        raise ConfigError("--runtime onnxruntime is for classifier runs; this run's predict "
+                          "uses PyTorch (leave --runtime out)")  # fmt: skip
+
+
+def _onnx_for(run: Path, ns: Any, files: list[str], kind: str | None = None) -> Path | None:
     """The ONNX file that predicts for classifier run `run`: RUN/model.onnx when it is newer
-    than the weights (no torch is imported then), else exported now; None: use PyTorch."""
+    than the weights (no torch is imported then), else exported now; None: use PyTorch.
+    `kind`, the task read from model.json, keeps another task's export (a segmentation or
+    autoencoder model.onnx from `cnnlab export`) out of the classifier's path."""
     from cnnlab.export.onnx_predict import fresh_export, has_onnxruntime
 
     if ns.runtime == "torch":
         return None
+    if kind not in ("classify", "transfer", None):
+        return _not_a_classifier(ns)
     if not has_onnxruntime():
         if ns.runtime == "onnxruntime":
             raise ConfigError("--runtime onnxruntime: onnxruntime is not installed; "
@@ -137,10 +145,7 @@ def _onnx_for(run: Path, ns: Any, files: list[str]) -> Path | None:
 
     meta = read_meta(run)
     if meta.task != "classify":
-        if ns.runtime == "onnxruntime":
-            raise ConfigError("--runtime onnxruntime is for classifier runs; this run's predict "
-                              "uses PyTorch (leave --runtime out)")  # fmt: skip
-        return None
+        return _not_a_classifier(ns)
     from cnnlab.export.onnx_export import export_for_predict
     from cnnlab.tasks.classify.inputs import prepare
 

@@ -18,8 +18,6 @@ import sys
 from typing import Any
 
 LOGGERS = ("lightning", "lightning.fabric", "lightning.pytorch", "lightning_fabric")
-
-
 NVML = "PYTORCH_NVML_BASED_CUDA_CHECK"
 
 
@@ -41,16 +39,14 @@ def _import_fabric() -> Any:
     if blocked:
         sys.modules["torchmetrics"] = None  # type: ignore[assignment]  # "not installed"
     try:
-        try:
-            from lightning_fabric import Fabric
-        except ImportError:
-            from lightning.fabric import Fabric  # imports lightning.pytorch: needs torchmetrics
+        from lightning_fabric import Fabric
+
+        return Fabric
     except ImportError:
-        if not blocked:
-            raise
-        del sys.modules["torchmetrics"]
-        from lightning.fabric import Fabric
+        pass  # only the `lightning` package: its Fabric, and lightning.pytorch with it
     finally:
         if blocked and "torchmetrics" in sys.modules and sys.modules["torchmetrics"] is None:
             del sys.modules["torchmetrics"]
+    from lightning.fabric import Fabric
+
     return Fabric

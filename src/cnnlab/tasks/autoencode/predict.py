@@ -41,15 +41,20 @@ class Reconstruction:
     path: Path | None = None  # the picture written (None when not written)
     notes: list[str] = field(default_factory=list)
 
+    def summary(self) -> str:
+        """ "MSE m, PSNR p dB" and, for a noisy input, "(noisy input q dB)"."""
+        was = "" if self.noisy_psnr is None else f" (noisy input {self.noisy_psnr:.1f} dB)"
+        return f"MSE {self.mse:.4f}, PSNR {self.psnr:.1f} dB{was}"
+
 
 def _psnr(mse: float) -> float:
     return float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
 
 
-def run_noise(meta: ModelMeta, folder: Path, noise: str | None) -> Noise:
+def run_noise(folder: Path | None, noise: str | None) -> Noise:
     """The noise an input is corrupted with: `noise` when given (none: fed as it is), else the
     run's own training noise (a denoiser is shown denoising)."""
-    if noise is None:
+    if noise is None and folder is not None:
         from cnnlab.core.io import read_config
 
         noise = str(read_config(folder).get("noise", "none"))
@@ -74,8 +79,8 @@ def reconstruct_files(
         raise ConfigError(f"this is a {meta.task} run; reconstructions need an autoencoder run "
                           "(cnnlab autoencode)")  # fmt: skip
     folder = Path(run) if isinstance(run, (str, Path)) else None
-    if not isinstance(noise, Noise):
-        noise = run_noise(meta, folder, noise) if folder is not None or noise else Noise()
+    if not isinstance(noise, Noise):  # a loaded model with no folder: fed as it is
+        noise = run_noise(folder, noise) if folder is not None or noise else Noise()
     names, batch, notes = prepare(list(files), meta, invert)
     clean = torch.from_numpy(batch).float().div(255)  # (N, C, H, W) in [0, 1]
     fed = noise(clean, torch.Generator().manual_seed(seed)) if noise.kind != "none" else clean
@@ -140,8 +145,7 @@ def predict_lines(run: Path, files: list[str], out: str | None = None, noise: st
             f"{Path(r.source).stem}-recon.png")  # fmt: skip
         target = free_name(wanted)
         atomic_write(target, strip_png(r))
-        was = "" if r.noisy_psnr is None else f" (noisy input {r.noisy_psnr:.1f} dB)"
-        lines.append(f"{r.source} -> {target}: MSE {r.mse:.4f}, PSNR {r.psnr:.1f} dB{was}")
+        lines.append(f"{r.source} -> {target}: {r.summary()}")
         lines += [f"  note: {n}" for n in r.notes]
         if target != wanted:
             lines.append(f"  note: {wanted} exists; wrote {target} instead")

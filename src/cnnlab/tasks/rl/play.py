@@ -88,16 +88,16 @@ def play_run(run: Path, episodes: int = 10, epsilon: float | None = None, seed: 
     spec = env.spec()
     eps = float(cfg.get("eval_epsilon", 0.05)) if epsilon is None else epsilon
     pictures: list[Any] = []
+    total = 0.0
 
     def draw(frame: np.ndarray, q: np.ndarray, action: int, reward: float) -> None:
-        if gif is not None and len(pictures) < gif_steps and not done_first[0]:
-            total[0] += reward
-            caption = f"step {len(pictures) + 1}  return {total[0]:g}"
+        nonlocal total
+        if len(pictures) < gif_steps:
+            total += reward
+            caption = f"step {len(pictures) + 1}  return {total:g}"
             pictures.append(agent_picture(frame, spec.scale, q, action, spec.action_names, caption))
 
-    done_first, total = [False], [0.0]
-    returns = play_agent(model, env, spec, 1, eps, seed, on_step=draw)
-    done_first[0] = True
+    returns = play_agent(model, env, spec, 1, eps, seed, on_step=draw if gif is not None else None)
     if episodes > 1:
         returns += play_agent(model, env, spec, episodes - 1, eps, seed + 1)
     written = None

@@ -51,6 +51,9 @@ class RLTask(Task):
         self.cfg = cfg
         self.kwargs = dict(cfg.model_args)
         self.run_name = cfg.name or f"{cfg.model}-{cfg.env}"
+        self.times = dict.fromkeys(PARTS, 0.0)  # this epoch's seconds per part of a step
+        self.epoch_start = 0  # env steps played before this epoch
+        self.device = torch.device("cpu")  # where the target network is
 
     # ---- setting up ------------------------------------------------------------------------
     def setup(self, ctx: Context) -> None:
@@ -161,7 +164,7 @@ class RLTask(Task):
         q = model(self._scaled(obs)).float().gather(1, action[:, None])[:, 0]
         with torch.no_grad():
             judge = self.target if self.target is not None else self.online
-            if obs.device != getattr(self, "device", torch.device("cpu")):
+            if obs.device != self.device:
                 self.device = obs.device  # the engine's: the target net follows once
                 judge.to(obs.device)
             nxt_x = self._scaled(nxt)
@@ -187,8 +190,8 @@ class RLTask(Task):
         if done:
             row["train/return"] = float(np.mean(done))
         row["env_steps"] = float(self.env_steps)
-        steps = max(1, self.env_steps - getattr(self, "epoch_start", 0))
-        row.update({f"ms/{k}": 1000 * v / steps for k, v in getattr(self, "times", {}).items()})
+        steps = max(1, self.env_steps - self.epoch_start)
+        row.update({f"ms/{k}": 1000 * v / steps for k, v in self.times.items()})
         return row
 
     def val_batches(self) -> Iterator[Any]:
