@@ -35,7 +35,7 @@ COMMANDS |= {
     "export": ("export", "export a run as ONNX, checked with onnxruntime"),
     "compare": ("compare", "compare models (mlp-vs-cnn, text, keywords)"),
     "demo": ("compare", "MLP vs CNN on Fashion-MNIST with a report (~2 min)"),
-    "study": ("study", "run a study (init, transfer, autoencoder)"),
+    "study": ("study", "run a study (init, transfer, autoencoder, rl)"),
     "show": ("show", "filters on an image, feature maps, learned kernels"),
     "summary": ("summary", "layer table: shapes, parameters, MACs, receptive field"),
     "explain": ("explain", "animate convolution or pooling (GIF + sheet)"),

@@ -19,7 +19,7 @@ GROUP_HELP = {"autoencoder": "compression, denoising, features, checkerboard"}
 
 def register(sub: Any) -> dict:
     study = ArgumentParser(description="the lecture's experiments, measured", exit_on_error=False)
-    sub.add_subcommand("study", study, help="run a study (init, transfer, autoencoder)")
+    sub.add_subcommand("study", study, help="run a study (init, transfer, autoencoder, rl)")
     ssub = study.add_subcommands(dest="study", required=True)
     groups: dict[str, Any] = {}
     for e in STUDIES:  # the entries' config and help only: no study (nor torch) is imported
@@ -44,7 +44,8 @@ def run_study(ns: Any) -> int:
     t0 = time.perf_counter()
     cfg = config_from(options, entry.config)  # checked before the study module is imported
     study = entry.factory
-    cfg = replace(cfg, out=str(free_folder(cfg.out)))
+    if not getattr(cfg, "resume", False):  # a study that resumes continues in its folder
+        cfg = replace(cfg, out=str(free_folder(cfg.out)))
     result = study.run(cfg, log=lambda s: console.print(s, highlight=False))
     headers, body = study.table(result)
     text = tuple(i % len(headers) for i in study.text)

@@ -21,6 +21,7 @@ from cnnlab.studies.ae_configs import (
     FeaturesStudyConfig,
 )
 from cnnlab.studies.configs import InitStudyConfig, TransferStudyConfig
+from cnnlab.studies.rl_configs import RLStudyConfig
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,20 @@ def _checkerboard() -> Study:
     )
 
 
+def _rl() -> Study:
+    from cnnlab.studies import rl_report
+    from cnnlab.studies.rl import run
+
+    return Study(
+        run=run,
+        table=rl_report.summary_table,
+        report=rl_report.rl_study_report,
+        title="reinforcement learning: return of the kept agents",
+        text=(0, 1, 3),
+        legend=rl_report.LEGEND,
+    )
+
+
 STUDIES = Registry("study")
 for _name, _load, _cfg, _help in [
     ("init", _init, InitStudyConfig, "weight initialization schemes compared"),
@@ -145,6 +160,8 @@ for _name, _load, _cfg, _help in [
      "linear classifier on encoder features vs raw pixels"),
     ("autoencoder checkerboard", _checkerboard, CheckerboardStudyConfig,
      "transposed conv vs upsample + conv decoders"),
+    ("rl", _rl, RLStudyConfig,
+     "DQN vs no replay, no target network and an MLP Q-network, games x seeds"),
 ]:  # fmt: skip
     STUDIES.add_lazy(_name, _load, _cfg, _help)
 

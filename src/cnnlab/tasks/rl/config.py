@@ -33,7 +33,8 @@ class RLConfig(LoopConfig):
         test_episodes: episodes the kept agent, and random play, are measured on at the
             end.
         buffer: transitions the replay memory holds (frames stored as uint8, 0/1 frames
-            packed 8 to a byte); 0 or 1 turns replay off (learn from the latest transitions).
+            packed 8 to a byte); 0 turns replay off: each learning step uses only the newest
+            transitions, one per environment.
         batch_size: transitions per learning step.
         gamma: discount of future rewards.
         n_step: n-step returns (1: the one-step target of DQN).

@@ -63,7 +63,8 @@ class RLTask(Task):
         self.eval_env = make_env(cfg.env)
         self.spec = self.envs[0].spec()
         c, h, w = self.spec.shape
-        self.replay = Replay(cfg.buffer, self.spec.shape, binary=self.spec.scale == 1.0)
+        binary = self.spec.scale == 1.0  # 0/1 grids: packed 8 pixels to a byte
+        self.replay = Replay(cfg.buffer or cfg.num_envs, self.spec.shape, binary=binary)
         self.nsteps = [NStep(cfg.n_step, cfg.gamma) for _ in self.envs]
         self.rng = np.random.default_rng(cfg.seed)
         self.frames = [e.reset(cfg.seed * 1000 + i) for i, e in enumerate(self.envs)]
