@@ -4,7 +4,7 @@ into a generated section of the page (<!-- begin:NAME --> ... <!-- end:NAME -->)
 command, the wall time and the machine. No figure in those tables is typed by hand;
 tests/test_docs.py checks that every measured table of docs/ sits in such a section.
 
-    python benchmarks/doc_tables.py                 # every job (about 100 minutes on 2 cores)
+    python benchmarks/doc_tables.py                 # every job (about 3 hours on 2 cores)
     python benchmarks/doc_tables.py init-mlp demo   # some
     python benchmarks/doc_tables.py --list
 """
@@ -226,6 +226,10 @@ JOBS: dict[str, Job] = {
     "keywords-listen": Job("docs/keywords.md", (), "", listen_table,
                            "`cnnlab listen RUN --example` with the kws-cnn run of keywords-compare",
                            figures=(("timeline.png", "keywords/listen.png"),)),
+    "rl-study": Job("docs/rl.md", ("study", "rl"),
+                    "--out", table_md,
+                    figures=(("figures/curves.png", "rl/study-curves.png"),
+                             ("result.json", "rl/study-result.json"))),
 }  # fmt: skip
 
 

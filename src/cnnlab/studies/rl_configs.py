@@ -60,13 +60,13 @@ class RLStudyConfig:
     games: str = "minatar-breakout,minatar-space_invaders"
     variants: str = "dqn,no-replay,no-target,q-mlp"
     seeds: int = 3
-    steps: int = 300_000
-    eval_every: int = 50_000
+    steps: int = 150_000
+    eval_every: int = 30_000
     eval_episodes: int = 10
     test_episodes: int = 30
     num_envs: int = 4
     n_step: int = 3
-    lr: float = 2.5e-4
+    lr: float = 1e-3
     batch_size: int = 32
     epsilon_steps: int = 100_000
     epsilon_end: float = 0.05

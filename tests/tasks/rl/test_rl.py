@@ -126,6 +126,8 @@ def test_n_step_returns_equal_hand_computed_ones():
     (["--env", "pong"], ["unknown environment 'pong'", "minatar-<game>"]),
     (["--env", "minatar-pong"], ["unknown MinAtar game 'pong'", "breakout"]),
     (["--env", "gym:CartPole-v1"], ["not images"]),
+    (["--env", "gym:Pendulum-v1"], ["Box actions", "discrete actions"]),
+    (["--env", "gym:NoSuchGame-v0"], ["gymnasium has no such environment"]),
     (["--env", "catch", "--learning_starts", "5000", "--eval_every", "1000"], ["learning_starts"]),
     (["--env", "catch", "--model", "resnet"], ["resnet"]),
 ])  # fmt: skip
@@ -189,3 +191,29 @@ def test_show_features_draws_the_q_networks_maps_on_a_game_frame(catch_run, caps
              console=QUIET).folder  # fmt: skip
     rc, _, err = cli(capsys, "show", "features", mlp)
     one_line_error(rc, err, "no convolutional layer")
+
+
+def test_atari_frames_through_ale_train_pause_resume_and_play(tmp_path, capsys):
+    """The ALE path end to end, a few hundred steps (learning Pong takes hours on 2 cores):
+    Gymnasium's Atari preprocessing, the Nature network, a checkpoint whose environments
+    cannot be saved (they restart), and play with a GIF."""
+    pytest.importorskip("ale_py")
+    pytest.importorskip("cv2")
+    from PIL import Image
+
+    kw = dict(env="ale-pong", model="nature-cnn", steps=400, eval_every=200, learning_starts=100,
+              buffer=1000, batch_size=8, eval_episodes=1, test_episodes=1, progress=False,
+              console=QUIET, runs_dir=tmp_path, name="pong")  # fmt: skip
+    first = rl(stop_after=1, **kw)
+    assert first.stopped == "paused"
+    meta = json.loads((first.folder / "model.json").read_text())
+    assert meta["in_channels"] == 4 and list(meta["input_size"]) == [84, 84]
+    rl(resume=first.folder, console=QUIET)
+    res = json.loads((first.folder / "results.json").read_text())
+    assert res["env_steps"] == 400 and res["model"] == "nature-cnn" and len(res["evaluations"]) == 2
+    assert -21 <= res["test"]["return"] <= 21  # a game of Pong: 21 points to either side
+    gif = tmp_path / "pong.gif"
+    rc, out, err = cli(capsys, "play", first.folder, "--episodes", "1", "--gif", gif,
+                       "--gif_steps", "12")  # fmt: skip
+    assert rc == 0, err
+    assert out.startswith("episode 1:") and Image.open(gif).n_frames == 12
