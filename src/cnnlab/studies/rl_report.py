@@ -26,11 +26,9 @@ def _pm(values: list[float]) -> str:
 
 def summary_table(result: RLStudyResult) -> tuple[list[str], list[list[str]]]:
     """One row per game and variant: the kept agents' test return over seeds."""
-    cfg, rows = result.config, []
-    games = [g.strip() for g in cfg["games"].split(",") if g.strip()]
-    variants = [v.strip() for v in cfg["variants"].split(",") if v.strip()]
-    for game in dict.fromkeys(games):
-        for variant in dict.fromkeys(variants):
+    rows = []  # the runs come sorted by the study's game and variant order
+    for game in dict.fromkeys(r["game"] for r in result.runs):
+        for variant in dict.fromkeys(r["variant"] for r in result.runs):
             rs = result.cell(game, variant)
             if not rs:
                 continue
