@@ -32,13 +32,14 @@ def study(tmp_path_factory):
 
 
 def test_each_variant_changes_its_own_setting_only():
-    cfg = RLStudyConfig(games="catch", variants="dqn,no-replay,no-target,q-mlp,no-double")
+    cfg = RLStudyConfig(games="catch", variants="dqn,no-replay,no-target,q-mlp,no-double,wide-cnn")
     base = run_settings(cfg, "catch", "dqn", 0)
     changed = {v: {k: val for k, val in run_settings(cfg, "catch", v, 0).items()
                    if base.get(k) != val and k != "name"}
                for v in cfg.variant_list}  # fmt: skip
     assert changed == {"dqn": {}, "no-replay": {"buffer": 0}, "no-target": {"target": False},
-                       "q-mlp": {"model": "q-mlp"}, "no-double": {"double": False}}  # fmt: skip
+                       "q-mlp": {"model": "q-mlp"}, "no-double": {"double": False},
+                       "wide-cnn": {"model_args": {"channels": 32, "hidden": 256}}}  # fmt: skip
     assert base["steps"] == cfg.steps and base["epsilon"] == (1.0, cfg.epsilon_end)
 
 

@@ -15,6 +15,7 @@ VARIANTS: dict[str, dict[str, object]] = {
     "no-target": {"target": False},
     "q-mlp": {"model": "q-mlp"},
     "no-double": {"double": False},
+    "wide-cnn": {"model_args": {"channels": 32, "hidden": 256}},
 }
 VARIANT_HELP = {
     "dqn": "q-cnn with replay, a target network and Double DQN",
@@ -22,6 +23,7 @@ VARIANT_HELP = {
     "no-target": "the online network makes its own targets",
     "q-mlp": "the fully connected Q-network on the flattened frame",
     "no-double": "the target network both picks and values the next action",
+    "wide-cnn": "q-cnn with 32 channels and 256 hidden units (q-mlp's width)",
 }
 
 
