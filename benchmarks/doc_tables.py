@@ -164,6 +164,72 @@ def listen_table(folder: Path) -> str:
     return "\n".join(body)
 
 
+def tabletop_table(folder: Path) -> str:
+    """The cached tabletop set: its sizes and generation time, and a figure of examples with
+    the object's mask outlined."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from cnnlab.data.tabletop import cached_tabletop, read_tabletop
+    from cnnlab.viz.figures import save_figure
+    from cnnlab.viz.report import Table
+
+    path = cached_tabletop()
+    if not path.is_file():
+        raise SystemExit(f"{path} is missing: run cnnlab datasets make tabletop first")
+    d = read_tabletop(path)
+    fig = Figure(figsize=(12, 3.3))
+    axes = fig.subplots(2, 8)
+    for k, ax in enumerate(axes.ravel()):
+        ax.imshow(d.x["train"][k].transpose(1, 2, 0), interpolation="nearest")
+        ax.contour(d.mask["train"][k] == 1, levels=[0.5], colors="#00e5ff", linewidths=0.8)
+        ax.contour(d.mask["train"][k] == 2, levels=[0.5], colors="white", linewidths=0.6)
+        x, y, yaw = d.y["train"][k]
+        ax.set_title(f"({x:.0f}, {y:.0f}) cm, {np.degrees(yaw):.0f}°", fontsize=7)
+        ax.axis("off")
+    fig.tight_layout()
+    folder.mkdir(parents=True, exist_ok=True)
+    save_figure(fig, folder / "examples.png", dpi=100)
+    m = d.meta
+    rows = [[s, f"{len(d.y[s]):,}", f"{len(set(d.mesh[s].tolist())):,}",
+             f"{np.mean([(k == 2).any() for k in d.mask[s]]):.0%}"]
+            for s in ("train", "val", "test")]  # fmt: skip
+    body = Table(["split", "images", "distinct meshes", "with distractors"], rows).markdown()
+    return (
+        body + f"\n{m['size']}x{m['size']} pixels; rendered in {m['seconds']:.0f} s by "
+        f"`cnnlab datasets make tabletop` ({path.stat().st_size / 1e6:.0f} MB)."
+    )
+
+
+def locate_goal_table(folder: Path) -> str:
+    """The goal run (coordconv, under 10 minutes of training) and `cnnlab grasp` on it."""
+    run = folder / "goal"
+    res = json.loads((run / "results.json").read_text())
+    cmd = [sys.executable, "-m", "cnnlab", "grasp", str(run), "--trials", "100", "--gif",
+           str(folder / "grasp.gif")]  # fmt: skip
+    print("$", " ".join(cmd[2:]), flush=True)
+    if subprocess.run(cmd, cwd=ROOT).returncode:
+        raise SystemExit("locate-goal: cnnlab grasp failed")
+    g = json.loads((run / "grasp.json").read_text())
+    t = res["test"]
+    rows = [["position error, median (goal <= 1.0 cm)", f"{t['median_cm']:.2f} cm"],
+            ["position error, 95th percentile (goal <= 3 cm)", f"{t['p95_cm']:.2f} cm"],
+            ["position error, mean", f"{t['mean_cm']:.2f} cm"],
+            ["within 1 cm / 2 cm", f"{t['within_1cm']:.0%} / {t['within_2cm']:.0%}"],
+            ["yaw error, median", f"{t['yaw_median_deg']:.1f} degrees"],
+            ["answering the centre (floor): median / 95th pct",
+             f"{t['floor_median_cm']:.2f} / {t['floor_p95_cm']:.2f} cm"],
+            ["training time (goal < 10 minutes)", f"{res['train_time_s']:.0f} s, "
+             f"{res['epochs_run']} epochs"],
+            ["grasps at the model's positions", f"{g['success']['model']}/{g['trials']}"],
+            ["grasps at the true positions (ceiling)", f"{g['success']['true']}/{g['trials']}"],
+            ["grasps at the table's centre (floor)", f"{g['success']['centre']}/{g['trials']}"],
+            ["grasp trials' time", f"{g['seconds']:.0f} s"]]  # fmt: skip
+    from cnnlab.viz.report import Table
+
+    return Table(["measured", "value"], rows).markdown()
+
+
 JOBS: dict[str, Job] = {
     "init-mlp": Job("docs/initialization.md",
                     ("study", "init", "--model", "mlp", "--schemes", ALL_SCHEMES, "--seeds", "3",
@@ -230,6 +296,20 @@ JOBS: dict[str, Job] = {
                     "--out", table_md,
                     figures=(("figures/curves.png", "rl/study-curves.png"),
                              ("result.json", "rl/study-result.json"))),
+    "tabletop": Job("docs/robotics.md", (), "", tabletop_table,
+                    "the cached set of `cnnlab datasets make tabletop`",
+                    figures=(("examples.png", "robotics/tabletop.png"),)),
+    "locate-goal": Job("docs/robotics.md", ("locate", "--data", "tabletop", "--model",
+                                            "locate-coordconv", "--max_time", "570", "--epochs",
+                                            "200", "--progress", "false", "--name", "goal"),
+                       "--runs_dir", locate_goal_table,
+                       figures=(("goal/figures/examples.png", "robotics/examples.png"),
+                                ("goal/figures/errors.png", "robotics/errors.png"),
+                                ("goal/figures/error_map.png", "robotics/error-map.png"),
+                                ("grasp.gif", "robotics/grasp.gif"))),
+    "locate-study": Job("docs/robotics.md", ("study", "locate"), "--out", table_md,
+                        figures=(("figures/cdf.png", "robotics/study-cdf.png"),
+                                 ("result.json", "robotics/study-result.json"))),
 }  # fmt: skip
 
 

@@ -282,6 +282,31 @@ def word_folder(root: Path, words: tuple[str, ...] = ("hi", "lo", "mid"), speake
     return root
 
 
+def position_folder(root: Path, n: int = 120, size: int = 24, seed: int = 0) -> Path:
+    """Images with a red 4x4 square on grey noise and positions.csv: the square's centre in
+    "cm" (one pixel = 1 cm, from the image's centre) and its yaw (0 or 90 degrees, by the
+    square's green stripe). Learnable in seconds; made once per root."""
+    table = root / "positions.csv"
+    if table.is_file():
+        return root
+    rng = np.random.default_rng(seed)
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    rows = ["file,x,y,yaw"]
+    for i in range(n):
+        img = rng.integers(90, 140, (size, size, 3)).astype(np.uint8)
+        r, c = rng.integers(2, size - 6, 2)
+        img[r : r + 4, c : c + 4] = (220, 30, 30)
+        yaw = int(rng.integers(0, 2)) * 90
+        if yaw:
+            img[r : r + 4, c + 1] = (30, 200, 30)
+        else:
+            img[r + 1, c : c + 4] = (30, 200, 30)
+        save_png(root / "images" / f"{i:03d}.png", img)
+        rows.append(f"images/{i:03d}.png,{r + 2 - size / 2},{c + 2 - size / 2},{yaw}")
+    table.write_text("\n".join(rows) + "\n")
+    return root
+
+
 TASK_SMOKE = {
     "classify": lambda folder, run: ["--data", str(folder), "--model", "mlp", "--batch_size",
                                      "4", "--augment", "none"],
@@ -301,4 +326,8 @@ TASK_SMOKE = {
     "rl": lambda folder, run: ["--env", "catch", "--steps", "300", "--eval_every", "300",
                                "--learning_starts", "100", "--eval_episodes", "2",
                                "--test_episodes", "2"],
+    "locate": lambda folder, run: ["--data", str(position_folder(folder.parent / "positions",
+                                                                 n=30)),
+                                   "--batch_size", "8", "--model", "locate-mlp", "--model_args",
+                                   '{"hidden": [16]}'],  # no BatchNorm: DDP matches one process
 }  # fmt: skip

@@ -142,3 +142,19 @@ def test_only_the_rl_environments_import_the_gpl_packages():
                     if m != GPL_HOME or top_level:
                         bad.append(f"{m}:{node.lineno} imports {name}")
     assert not bad, "\n".join(bad)
+
+
+def test_only_the_tabletop_simulation_imports_pybullet():
+    """pybullet stays an optional extra (cnnlab[robotics]): one module imports it, inside its
+    functions; the arm and the grasp loop reach it through that module's Scene."""
+    bad = []
+    for m, path in MODULES.items():
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])  # fmt: skip
+            for name in names:
+                if name.split(".")[0] in ("pybullet", "pybullet_data"):
+                    if m != "cnnlab.data.tabletop_sim" or node in tree.body:
+                        bad.append(f"{m}:{node.lineno} imports {name}")
+    assert not bad, "\n".join(bad)

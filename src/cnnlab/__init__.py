@@ -20,6 +20,7 @@ __all__ = [
     "list_models",
     "load_dataset",
     "load_run",
+    "locate",
     "predict",
     "rl",
     "segment",
@@ -37,6 +38,8 @@ def __getattr__(name: str) -> Any:
         from cnnlab.tasks import classify as module
     elif name == "segment":
         from cnnlab.tasks.segment import run as module
+    elif name == "locate":
+        from cnnlab.tasks.locate import run as module
     elif name == "rl":
         from cnnlab.tasks.rl import run as module
     else:

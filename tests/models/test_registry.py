@@ -13,7 +13,7 @@ from cnnlab.models import ALL_MODELS, TASK_MODELS, create_task_model
 
 IN, H, W = 1, 28, 28
 OUT = {"classify": 10, "autoencode": IN, "segment": 3, "transfer": 4, "text": 3, "keywords": 12,
-       "rl": 6}  # fmt: skip
+       "rl": 6, "locate": 4}  # fmt: skip
 RL = (36, 36)  # Q-networks: nature-cnn strides by 8 in all
 VOCAB, LENGTH = 50, 16  # text models take token ids (B, LENGTH) of a VOCAB-word vocabulary
 BACKBONE = {"run": {"model": "cnn-small", "config": {}, "in_channels": 1, "num_classes": 5,
@@ -56,7 +56,7 @@ def test_entry_maps_its_tasks_input_to_its_tasks_output(task: str, name: str):
         out = model(x)
     want = {"classify": (2, 10), "transfer": (2, 4), "autoencode": (2, IN, H, W),
             "segment": (2, 3, H, W), "text": (2, 3), "keywords": (2, 12),
-            "rl": (2, 6)}[task]  # fmt: skip
+            "rl": (2, 6), "locate": (2, 4)}[task]  # fmt: skip
     assert tuple(out.shape) == want
     assert torch.isfinite(out).all()
 

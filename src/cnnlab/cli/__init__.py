@@ -31,11 +31,12 @@ COMMANDS |= {
     "report": ("runs", "write runs/<name>/report.html"),
     "listen": ("sound", "find keywords in a long recording"),
     "play": ("rl", "play with a trained agent (returns, a GIF)"),
+    "grasp": ("robotics", "grasp with a simulated arm where a locate run says"),
     "serve": ("serve", "the web app (explainer, runs) on 127.0.0.1:8765"),
     "export": ("export", "export a run as ONNX, checked with onnxruntime"),
     "compare": ("compare", "compare models (mlp-vs-cnn, text, keywords)"),
     "demo": ("compare", "MLP vs CNN on Fashion-MNIST with a report (~2 min)"),
-    "study": ("study", "run a study (init, transfer, autoencoder, rl)"),
+    "study": ("study", "run a study (init, transfer, autoencoder, rl, locate)"),
     "show": ("show", "filters on an image, feature maps, learned kernels"),
     "summary": ("summary", "layer table: shapes, parameters, MACs, receptive field"),
     "explain": ("explain", "animate convolution or pooling (GIF + sheet)"),
@@ -75,6 +76,8 @@ def group_module(group: str) -> Any:
         from cnnlab.cli import serve as module
     elif group == "rl":
         from cnnlab.cli import rl as module
+    elif group == "robotics":
+        from cnnlab.cli import robotics as module
     else:
         raise KeyError(group)
     return module

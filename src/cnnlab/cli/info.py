@@ -14,18 +14,30 @@ def register(sub: Any) -> dict:
     p.add_argument("--input_size", type=int, default=28, help="square input size")
     sub.add_subcommand("models", p, help="list models and parameter counts")
     d = parser_for(help="list the named datasets and where each is found; `cnnlab datasets "
-                   "make keywords` generates the synthetic keyword set")  # fmt: skip
+                   "make keywords` generates the synthetic keyword set, `cnnlab datasets make "
+                   "tabletop` the simulated table-top scenes")  # fmt: skip
     d.add_argument("action", type=str | None, nargs="?", default=None,
                    help="make: generate a dataset into the cache")  # fmt: skip
     d.add_argument("name", type=str | None, nargs="?", default=None,
-                   help="the dataset to make: keywords")  # fmt: skip
+                   help="the dataset to make: keywords or tabletop")  # fmt: skip
     d.add_argument("--examples", action="store_true",
                    help="list the sample images that ship with cnnlab instead")  # fmt: skip
     d.add_argument("--voices", type=int | None, default=None,
                    help="make keywords: espeak-ng voices (default: all, about 100)")  # fmt: skip
     d.add_argument("--per_word", type=int, default=10,
                    help="make keywords: clips per word and voice")  # fmt: skip
-    d.add_argument("--seed", type=int, default=0, help="make keywords: seeds voices and clips")
+    d.add_argument("--seed", type=int, default=0,
+                   help="make: seeds voices and clips (keywords), scenes (tabletop)")  # fmt: skip
+    d.add_argument("--size", type=int, default=64, help="make tabletop: image side (pixels)")
+    d.add_argument("--n_train", type=int, default=8000, help="make tabletop: training scenes")
+    d.add_argument("--n_val", type=int, default=1000, help="make tabletop: validation scenes")
+    d.add_argument("--n_test", type=int, default=1000, help="make tabletop: test scenes")
+    d.add_argument(
+        "--workers",
+        type=int | None,
+        default=None,
+        help="make tabletop: rendering processes (default: one per core, <= 4)",
+    )
     sub.add_subcommand("datasets", d, help="list datasets and where they are found")
     i = parser_for(help="list the weight-initialization schemes (for --init)")
     sub.add_subcommand("inits", i, help="list weight-initialization schemes")
@@ -102,6 +114,12 @@ def datasets(ns: Any) -> int:
     rows.append(["keywords", str(kw) if kw.is_file() else ("generated on first use (espeak-ng)"
                  if has_espeak() else "needs espeak-ng: apt-get install espeak-ng flite sox"),
                  "synthetic speech commands: 10 words, unknown, silence (audio)"])  # fmt: skip
+    from cnnlab.data.tabletop import cached_tabletop
+
+    tt = cached_tabletop()
+    rows.append(["tabletop", str(tt) if tt.is_file() else "generated on first use (pybullet; "
+                 "cnnlab datasets make tabletop)", "an object on a table seen by a camera, its "
+                 "position in cm and yaw (robotics)"])  # fmt: skip
     console.print(table(["dataset", "found at", "description"], rows, text=(1, 2)))
     console.print(f"embedded default: {EMBEDDED}; any folder of class sub-folders also works")
     return 0
@@ -117,9 +135,11 @@ def make(ns: Any) -> int:
     from cnnlab.data.keywords import cached_keywords, make_keywords, read_keywords
 
     if ns.action != "make":
-        raise ConfigError(f"unknown action {ns.action!r}: cnnlab datasets [make keywords]")
+        raise ConfigError(f"unknown action {ns.action!r}: cnnlab datasets [make keywords|tabletop]")
+    if ns.name == "tabletop":
+        return make_tabletop(ns)
     if ns.name != "keywords":
-        raise ConfigError(f"cnnlab datasets make knows one dataset, keywords; got {ns.name!r}")
+        raise ConfigError(f"cnnlab datasets make knows keywords and tabletop; got {ns.name!r}")
     t0 = time.perf_counter()
     columns = (TextColumn("keywords"), BarColumn(), TextColumn("{task.completed}/{task.total} "
                "clips"), TimeRemainingColumn())  # fmt: skip
@@ -132,6 +152,30 @@ def make(ns: Any) -> int:
     sizes = ", ".join(f"{len(v):,} {k}" for k, v in data.y.items())
     console.print(f"{sizes} clips of 1 s at 16 kHz; {path.stat().st_size / 1e6:.0f} MB; "
                   f"{time.perf_counter() - t0:.0f} s", highlight=False)  # fmt: skip
+    return 0
+
+
+def make_tabletop(ns: Any) -> int:
+    """`cnnlab datasets make tabletop`: render the simulated scenes into the cache."""
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from cnnlab.data import tabletop
+
+    t0 = time.perf_counter()
+    sizes = {"train": ns.n_train, "val": ns.n_val, "test": ns.n_test}
+    path = tabletop.cached_tabletop(ns.size)
+    columns = (TextColumn("tabletop"), BarColumn(), TextColumn("{task.completed}/{task.total} "
+               "scenes"), TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("scenes", total=None)
+        step = lambda d, n: bar.update(task, completed=d, total=n)  # noqa: E731
+        tabletop.make_tabletop(path, sizes, ns.size, ns.seed, progress=step, workers=ns.workers)
+    data = tabletop.read_tabletop(path)
+    console.print(repr(data), highlight=False)
+    console.print(f"{path.stat().st_size / 1e6:.0f} MB; {time.perf_counter() - t0:.0f} s",
+                  highlight=False)  # fmt: skip
     return 0
 
 

@@ -19,7 +19,7 @@ GROUP_HELP = {"autoencoder": "compression, denoising, features, checkerboard"}
 
 def register(sub: Any) -> dict:
     study = ArgumentParser(description="the lecture's experiments, measured", exit_on_error=False)
-    sub.add_subcommand("study", study, help="run a study (init, transfer, autoencoder, rl)")
+    sub.add_subcommand("study", study, help="run a study (init, transfer, autoencoder, rl, locate)")
     ssub = study.add_subcommands(dest="study", required=True)
     groups: dict[str, Any] = {}
     for e in STUDIES:  # the entries' config and help only: no study (nor torch) is imported

@@ -22,7 +22,8 @@ class LoopConfig:
         optimizer: adamw or sgd (Nesterov momentum 0.9).
         weight_decay: decoupled weight decay (AdamW) or L2 (SGD); none on biases and norms.
         max_time: stop after this many seconds; the schedule follows elapsed time.
-        patience: early stopping after this many epochs without a better val/loss.
+        patience: early stopping after this many epochs without a better val/loss (the task's
+            monitored metric: val/err_cm for locate).
         precision: auto (bf16 only where this CPU trains faster in it), 32 or bf16.
         progress: show the progress bar.
         devices: processes (CPU) or GPUs on this node.

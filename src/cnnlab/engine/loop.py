@@ -187,10 +187,10 @@ def fit(
                 row["img_per_s"] = speed
                 state["history"].append(row)
                 state["epoch"], state["elapsed"] = epoch + 1, time.perf_counter() - clock
-                improved = task.keep == "last" or _score(row) < state["best"]
+                improved = task.keep == "last" or _score(row, task.monitor) < state["best"]
                 if improved:
                     state["best"], state["bad_epochs"], state["best_epoch"] = (
-                        _score(row), 0, epoch + 1)  # fmt: skip
+                        _score(row, task.monitor), 0, epoch + 1)  # fmt: skip
                 else:
                     state["bad_epochs"] += 1
                 if fabric.is_global_zero:
@@ -199,7 +199,7 @@ def fit(
                     runs.checkpoint(folder, _raw(model), opt, meta, saved, improved, tb, row)
                 log(task.epoch_line(row, cfg.epochs))
                 this_call += 1
-                stopped = stopped or _stop_reason(cfg, state, this_call, stop_after)
+                stopped = stopped or _stop_reason(cfg, state, this_call, stop_after, task.monitor)
                 if stopped:
                     break
     except BaseException:
@@ -318,13 +318,15 @@ def _all_sum(fabric, sums: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return out
 
 
-def _score(row: dict[str, float]) -> float:
-    return row.get("val/loss", row.get("train/loss", float("inf")))
+def _score(row: dict[str, float], monitor: str = "loss") -> float:
+    """What picks the best epoch: val/<monitor> (lower is better), else train/<monitor>."""
+    return row.get(f"val/{monitor}", row.get(f"train/{monitor}", float("inf")))
 
 
-def _stop_reason(cfg: LoopConfig, state: dict[str, Any], this_call: int, stop_after) -> str:
+def _stop_reason(cfg: LoopConfig, state: dict[str, Any], this_call: int, stop_after,
+                 monitor: str = "loss") -> str:  # fmt: skip
     if cfg.patience and state["bad_epochs"] >= cfg.patience:
-        return f"early stop: val/loss did not improve for {cfg.patience} epochs"
+        return f"early stop: val/{monitor} did not improve for {cfg.patience} epochs"
     if stop_after is not None and this_call >= stop_after:
         return "paused"
     return ""

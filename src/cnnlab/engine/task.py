@@ -82,8 +82,11 @@ class Task:
     # True: the task's command is written by hand (it needs more than its config: transfer's
     # backbone and diagnosis), so cli/tasks.py does not generate one
     own_command = False
-    # which epoch's model the run keeps: the best (lowest val/loss, else train/loss) or the last
+    # which epoch's model the run keeps: the best (lowest val/<monitor>, else train/<monitor>)
+    # or the last; monitor: the metric that decides (a locate run keeps its best position error,
+    # not its best loss, which also counts the yaw)
     keep = "best"
+    monitor = "loss"
     # whether the task's image batches come channels-last when ctx.channels_last asks for it
     # (the engine then converts the model too: measured faster for convolutions on the CPU)
     channels_last = False

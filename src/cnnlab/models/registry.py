@@ -46,6 +46,14 @@ from cnnlab.models.cnn import (
     SmallCNNConfig,
     VGGConfig,
 )
+from cnnlab.models.locate import (
+    LocateCNN,
+    LocateCNNConfig,
+    LocateCoordConv,
+    LocateHeatmap,
+    LocateHeatmapConfig,
+    LocateMLPConfig,
+)
 from cnnlab.models.mlp import MLP, MLPConfig
 from cnnlab.models.qnets import QCNN, QMLP, NatureCNN, NatureCNNConfig, QCNNConfig, QMLPConfig
 from cnnlab.models.resnet import ResNet, ResNetConfig
@@ -121,13 +129,23 @@ for _name, _cfg, _help, _task, _factory in [
      QMLP),
     ("nature-cnn", NatureCNNConfig, "the Nature DQN network for 84x84 Atari frame stacks", "rl",
      NatureCNN),
+    ("locate-cnn", LocateCNNConfig, "conv-BN-ReLU stages, flattened into dense layers: x, y, yaw",
+     "locate", LocateCNN),
+    ("locate-coordconv", LocateCNNConfig,
+     "locate-cnn with coordinate channels into every convolution (CoordConv)", "locate",
+     LocateCoordConv),
+    ("locate-heatmap", LocateHeatmapConfig,
+     "a small U-Net drawing a heat map; its soft-argmax is the position", "locate",
+     LocateHeatmap),
+    ("locate-mlp", LocateMLPConfig, "the flattened pixels into dense layers (no convolution)",
+     "locate", MLP),
 ]:  # fmt: skip
     ALL_MODELS.register(_name, _cfg, _help, _task)(_factory)
 
 # one view per task, made once: the names a task's --model accepts
 KINDS = {"classify": "model", "autoencode": "autoencoder model", "segment": "segmentation model",
          "transfer": "transferred model", "text": "text model",
-         "keywords": "keyword model", "rl": "Q-network"}  # fmt: skip
+         "keywords": "keyword model", "rl": "Q-network", "locate": "locator model"}  # fmt: skip
 TASK_MODELS: dict[str, Registry] = {t: ALL_MODELS.subset(KINDS[t], t) for t in KINDS}
 MODELS = TASK_MODELS["classify"]  # the classifiers (cnnlab train --model)
 AUTOENCODERS = TASK_MODELS["autoencode"]

@@ -21,6 +21,7 @@ from cnnlab.studies.ae_configs import (
     FeaturesStudyConfig,
 )
 from cnnlab.studies.configs import InitStudyConfig, TransferStudyConfig
+from cnnlab.studies.locate_configs import LocateStudyConfig
 from cnnlab.studies.rl_configs import RLStudyConfig
 
 
@@ -147,6 +148,19 @@ def _rl() -> Study:
     )
 
 
+def _locate() -> Study:
+    from cnnlab.studies import locate
+
+    return Study(
+        run=locate.run,
+        table=locate.summary_table,
+        report=locate.locate_study_report,
+        title="locating the object: test position errors",
+        text=(0, 5),
+        legend=locate.LEGEND,
+    )
+
+
 STUDIES = Registry("study")
 for _name, _load, _cfg, _help in [
     ("init", _init, InitStudyConfig, "weight initialization schemes compared"),
@@ -162,6 +176,8 @@ for _name, _load, _cfg, _help in [
      "transposed conv vs upsample + conv decoders"),
     ("rl", _rl, RLStudyConfig,
      "DQN vs no replay, no target network and an MLP Q-network, games x seeds"),
+    ("locate", _locate, LocateStudyConfig,
+     "plain CNN vs CoordConv vs heat map vs MLP locating an object, equal time, seeds"),
 ]:  # fmt: skip
     STUDIES.add_lazy(_name, _load, _cfg, _help)
 

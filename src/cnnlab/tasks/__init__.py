@@ -11,6 +11,7 @@ from cnnlab.core.registry import Registry
 from cnnlab.tasks.autoencode.config import AutoencodeConfig
 from cnnlab.tasks.classify.config import TrainConfig
 from cnnlab.tasks.keywords.config import KeywordsConfig
+from cnnlab.tasks.locate.config import LocateConfig
 from cnnlab.tasks.rl.config import RLConfig
 from cnnlab.tasks.segment.config import SegmentConfig
 from cnnlab.tasks.text.config import TextConfig
@@ -53,6 +54,12 @@ def _rl() -> type:
     return RLTask
 
 
+def _locate() -> type:
+    from cnnlab.tasks.locate.task import LocateTask
+
+    return LocateTask
+
+
 def _transfer() -> type:
     from cnnlab.tasks.transfer.task import TransferTask
 
@@ -77,6 +84,9 @@ for _name, _load, _cfg, _command, _own, _help in [
     ("rl", _rl, RLConfig, "rl", False,
      "train a DQN agent that plays from pixels (q-cnn, q-mlp, nature-cnn); writes "
      "runs/<name>/ (docs/rl.md)"),
+    ("locate", _locate, LocateConfig, "locate", False,
+     "find an object's position on a table in a camera image (CNN, CoordConv, heat map, "
+     "MLP); writes runs/<name>/ (docs/robotics.md)"),
 ]:  # fmt: skip
     TASKS.add_lazy(_name, _load, _cfg, _help, command=_command, own_command=_own)
 
