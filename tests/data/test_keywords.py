@@ -87,7 +87,7 @@ def test_a_damaged_cache_file_and_bad_options_are_one_line(capsys, tmp_path, mon
     rc, _, err = cli(capsys, "datasets", "make", "keywords", "--voices", "2")
     one_line_error(rc, err, "--voices must be >= 3")
     rc, _, err = cli(capsys, "datasets", "make", "tweets")
-    one_line_error(rc, err, "knows one dataset, keywords")
+    one_line_error(rc, err, "knows keywords and tabletop")
     assert not (tmp_path / "cache" / "keywords" / "keywords.npz").exists()
 
 

@@ -39,8 +39,9 @@ HOME = (0.0, -0.4, 0.0, -2.4, 0.0, 2.0, 0.785)  # the arm's joint angles at rest
 
 @contextmanager
 def c_stdout_hidden() -> Iterator[None]:
-    """pybullet prints its build time from C (into the C stdout's buffer): send the C stdout to
-    /dev/null while it is imported and connects, flushed there, so it does not come out later."""
+    """pybullet prints its build time when it is imported: send fd 1 to /dev/null meanwhile.
+    On a terminal the line goes there at once; into a pipe or a file it sits in a buffer of
+    pybullet's own that no fflush reaches (measured) and comes out when the process ends."""
     import ctypes
     import os
     import sys

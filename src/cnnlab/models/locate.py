@@ -56,10 +56,14 @@ def _stage(cin: int, cout: int, coords: bool) -> nn.Sequential:
 @dataclass(frozen=True)
 class LocateCNNConfig:
     """widths: channels of the stages (each: two 3x3 conv-BN-ReLU, then 2x2 max-pooling);
-    hidden: units of the dense layer after flattening."""
+    hidden: units of the dense layer; pool: how the last stage's maps reach it, "flatten"
+    (every position its own weights: where things are is kept) or "avg" (global average
+    pooling: translation-invariant, the setting where Liu et al. find plain convolutions fail
+    at coordinates)."""
 
     widths: tuple[int, ...] = (16, 32, 64, 128)
     hidden: int = 256
+    pool: str = "flatten"
 
 
 class LocateCNN(Classifier):
@@ -76,10 +80,15 @@ class LocateCNN(Classifier):
             stages.append(nn.Sequential(_stage(c, w, self.coords), _stage(w, w, self.coords),
                                         nn.MaxPool2d(2)))  # fmt: skip
             c = w
+        if cfg.pool not in ("flatten", "avg"):
+            raise ValueError(f"pool must be flatten or avg, got {cfg.pool!r}")
         self.stages = nn.Sequential(*stages)
         with torch.no_grad():
             n = self.stages(torch.zeros(1, in_channels, *input_size)).numel()
-        self.hidden = nn.Sequential(nn.Flatten(), nn.Linear(n, cfg.hidden), nn.ReLU(inplace=True))
+        pool: list[nn.Module] = [nn.AdaptiveAvgPool2d(1)] if cfg.pool == "avg" else []
+        n = c if cfg.pool == "avg" else n
+        self.hidden = nn.Sequential(*pool, nn.Flatten(), nn.Linear(n, cfg.hidden),
+                                    nn.ReLU(inplace=True))  # fmt: skip
         self.head = nn.Linear(cfg.hidden, outputs)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:

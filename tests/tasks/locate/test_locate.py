@@ -86,6 +86,24 @@ def test_each_locator_maps_images_to_four_numbers(name):
     assert x.grad is not None and x.grad.abs().sum() > 0
 
 
+def test_average_pooling_makes_a_plain_cnn_blind_to_where_and_coordconv_not():
+    """With global average pooling a plain CNN gives an image and the same image shifted (by
+    a multiple of its pooling, on a zero background, where zero padding changes nothing) the
+    same output: it cannot say where; CoordConv's coordinate channels make the outputs differ."""
+    torch.manual_seed(0)
+    x = torch.zeros(1, 3, 32, 32)
+    x[:, :, 10:14, 10:14] = 1.0
+    moved = torch.roll(x, shifts=(8, 8), dims=(2, 3))
+    gaps = {}
+    for name in ("locate-cnn", "locate-coordconv"):
+        m = create_task_model("locate", name, 3, 4, (32, 32), widths=(8, 16), pool="avg").eval()
+        with torch.no_grad():
+            gaps[name] = float((m(x) - m(moved)).abs().max())
+    assert gaps["locate-cnn"] < 1e-4 < gaps["locate-coordconv"], gaps
+    with pytest.raises(ValueError, match="pool must be flatten or avg"):
+        create_task_model("locate", "locate-cnn", 3, 4, (32, 32), pool="max")
+
+
 def test_the_heatmap_soft_argmax_points_at_a_bright_spot():
     """With the heat map forced to a peak, the soft-argmax is the peak's pixel in [-1, 1]."""
     m = create_task_model("locate", "locate-heatmap", 3, 4, (16, 16))

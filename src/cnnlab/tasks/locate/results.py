@@ -34,7 +34,7 @@ def predict(model: nn.Module, x: np.ndarray | torch.Tensor, mean: tuple[float, .
     from cnnlab.tasks.locate.metrics import decode, normalize
 
     model.eval()
-    x = torch.as_tensor(x)
+    x = x if isinstance(x, torch.Tensor) else torch.from_numpy(np.array(x))  # a copy
     outs = [decode(model(normalize(x[i : i + CHUNK], mean, std)).float(), centre, half)
             for i in range(0, len(x), CHUNK)]  # fmt: skip
     return torch.cat(outs).numpy() if outs else np.zeros((0, 3), np.float32)
