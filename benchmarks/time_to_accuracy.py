@@ -22,19 +22,10 @@ from pathlib import Path
 
 from _common import command, machine, median, write_section
 
-# the recipes, as `cnnlab train` options (see docs/benchmarks.md for how they were chosen)
-FAST = [
-    "--model", "cnn-bn", "--model_args", '{"pool": "flatten", "pool_before_norm": true}',
-    "--optimizer", "sgd",
-    "--lr", "0.2", "--augment", "none", "--epochs", "6", "--val_fraction", "0",
-]  # fmt: skip
-LONG = [
-    "--model", "cnn-bn", "--optimizer", "sgd", "--lr", "0.2", "--augment", "flip,shift=2",
-    "--model_args",
-    '{"stem": 32, "widths": [48, 96, 192], "convs_per_stage": [2, 2, 1], '
-    '"pool_before_norm": true, "pool": "flatten"}',
-    "--max_time", "870", "--epochs", "100", "--val_fraction", "0", "--tta", "true",
-]  # fmt: skip
+# the recipes users get with one option (src/cnnlab/tasks/classify/recipes.py; how they were
+# chosen: docs/benchmarks.md)
+FAST = ["--recipe", "fast"]
+LONG = ["--recipe", "best"]
 
 PUBLIC = [  # the benchmark rows of the zalandoresearch/fashion-mnist README, as issue 2 cites them
     ("MLP 256-128-100", "88.3 %"),

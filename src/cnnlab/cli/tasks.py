@@ -51,6 +51,14 @@ def run(entry: Any, ns: Any) -> int:
         how: dict[str, Any] = {"resume": ns.resume, **typed}
     else:
         how = {"config": config_from(ns, entry.config)}
+        if getattr(ns, "recipe", None):  # its settings, except the options typed beside it
+            from dataclasses import asdict
+
+            from cnnlab.tasks.classify.recipes import with_recipe
+
+            fields = entry.config.__dataclass_fields__
+            options = asdict(how["config"])
+            how = {"config": with_recipe(options, {k for k in fields if given(k)} | {"recipe"})}
     from cnnlab.engine.loop import train_task
 
     task = entry.factory

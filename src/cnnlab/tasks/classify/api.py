@@ -57,6 +57,10 @@ def train(
 
     Example: ``cnnlab.train(data="fashion-mnist", model="cnn-bn", epochs=5)``
     """
+    if resume is None:  # a recipe's settings, under the options given
+        from cnnlab.tasks.classify.recipes import config_with_recipe
+
+        config, overrides = config_with_recipe(config, overrides)
     r = train_task(ClassifyTask, config, data=data, resume=resume, stop_after=stop_after,
                    console=console, **overrides)  # fmt: skip
     return TrainResult(r.folder, r.model, r.meta, r.history, r.test, r.train_time_s)
