@@ -27,9 +27,10 @@ class TrainConfig(LoopConfig):
         tta: average the logits of each test image and its mirror image.
         init: weight initialization scheme, e.g. kaiming-normal or normal:std=0.1
             (see `cnnlab inits`; "default" keeps PyTorch's).
-        recipe: fast (Fashion-MNIST: about 92.5 % in under a minute on 2 cores) or best
+        recipe: fast (Fashion-MNIST: about 93 % in under a minute on 2 cores) or best
             (about 94.4 % in 15 minutes): sets model, optimizer, lr, augmentation, epochs or
-            time and validation split as measured (docs/benchmarks.md); options you type win.
+            time, validation split and test-time flips as measured (docs/benchmarks.md); options
+            you type win.
     """
 
     data: str = "fashion-mnist"

@@ -9,11 +9,13 @@ from typing import Any
 from cnnlab.core.errors import ConfigError
 
 RECIPES: dict[str, dict[str, Any]] = {
-    # 6 epochs of a BN CNN with a flattening head, SGD at 0.2, no augmentation, every training
-    # image used (no validation split): about 92.5 % in under a minute on 2 cores
+    # 8 epochs of a BN CNN with a flattening head, SGD at 0.2, mirrored training images and
+    # the mirror averaged in at test time, every training image used (no validation split):
+    # about 93.1 % in under a minute on 2 cores (6 epochs without flips: 92.56 %)
     "fast": {
         "model": "cnn-bn", "model_args": {"pool": "flatten", "pool_before_norm": True},
-        "optimizer": "sgd", "lr": 0.2, "augment": "none", "epochs": 6, "val_fraction": 0.0,
+        "optimizer": "sgd", "lr": 0.2, "augment": "flip", "epochs": 8, "val_fraction": 0.0,
+        "tta": True,
     },
     # a wider BN CNN for 870 s (the one-cycle schedule follows the clock), flips and shifts,
     # test-time flips: about 94.4 % in 15 minutes on 2 cores
