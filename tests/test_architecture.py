@@ -127,9 +127,8 @@ GPL = ("gymnasium", "minatar", "ale_py")  # the RL task's optional (GPL) package
 GPL_HOME = "cnnlab.tasks.rl.envs"
 
 
-def test_only_the_rl_environments_import_the_gpl_packages():
-    """MinAtar and ale-py (GPL) and Gymnasium stay optional: one module imports them, inside
-    its functions, so importing any of cnnlab never needs them."""
+def _imports_outside(packages: tuple[str, ...], home: str) -> list[str]:
+    """Where `packages` are imported other than inside the functions of module `home`."""
     bad = []
     for m, path in MODULES.items():
         tree = ast.parse(path.read_text(), str(path))
@@ -137,24 +136,20 @@ def test_only_the_rl_environments_import_the_gpl_packages():
             names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
                      [node.module or ""] if isinstance(node, ast.ImportFrom) else [])  # fmt: skip
             for name in names:
-                if name.split(".")[0] in GPL:
-                    top_level = node in tree.body
-                    if m != GPL_HOME or top_level:
-                        bad.append(f"{m}:{node.lineno} imports {name}")
+                if name.split(".")[0] in packages and (m != home or node in tree.body):
+                    bad.append(f"{m}:{node.lineno} imports {name}")
+    return bad
+
+
+def test_only_the_rl_environments_import_the_gpl_packages():
+    """MinAtar and ale-py (GPL) and Gymnasium stay optional: one module imports them, inside
+    its functions, so importing any of cnnlab never needs them."""
+    bad = _imports_outside(GPL, GPL_HOME)
     assert not bad, "\n".join(bad)
 
 
 def test_only_the_tabletop_simulation_imports_pybullet():
     """pybullet stays an optional extra (cnnlab[robotics]): one module imports it, inside its
     functions; the arm and the grasp loop reach it through that module's Scene."""
-    bad = []
-    for m, path in MODULES.items():
-        tree = ast.parse(path.read_text(), str(path))
-        for node in ast.walk(tree):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
-                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])  # fmt: skip
-            for name in names:
-                if name.split(".")[0] in ("pybullet", "pybullet_data"):
-                    if m != "cnnlab.data.tabletop_sim" or node in tree.body:
-                        bad.append(f"{m}:{node.lineno} imports {name}")
+    bad = _imports_outside(("pybullet", "pybullet_data"), "cnnlab.data.tabletop_sim")
     assert not bad, "\n".join(bad)

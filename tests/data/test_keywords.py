@@ -120,4 +120,4 @@ def test_a_cache_from_an_older_cnnlab_is_made_anew(tmp_path, monkeypatch):
     monkeypatch.setattr(kw, "make_keywords", fake_make)
     with pytest.raises(DataError, match="made anew"):
         kw.load_keywords("keywords")
-    assert made == [path] and kw._format_of(tmp_path / "none.npz") is None
+    assert made == [path] and kw.npz_format(tmp_path / "none.npz") is None

@@ -189,3 +189,17 @@ def _written(folder: Path) -> float:
     """When a run folder was last written to (its newest file of record)."""
     files = [folder / n for n in ("config.yaml", "model.json", "state.pt", "metrics.csv")]
     return max(f.stat().st_mtime for f in files if f.is_file())
+
+
+def npz_format(path: Path) -> int | None:
+    """The format number a generated .npz set (keywords, tabletop) was written with, from its
+    small JSON `meta` member only (None: missing or unreadable)."""
+    import json
+
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return json.loads(str(z["meta"])).get("format")
+    except (OSError, ValueError, KeyError):
+        return None

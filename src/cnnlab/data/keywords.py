@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnlab.core.errors import DataError
+from cnnlab.core.io import npz_format
 from cnnlab.data.wav import RATE, resample
 
 WORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
@@ -235,16 +236,6 @@ def cached_keywords() -> Path:
     return cache_dir() / "keywords" / "keywords.npz"
 
 
-def _format_of(path: Path) -> int | None:
-    """The format number a generated set was written with (None: missing or unreadable);
-    only its small meta member is read."""
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return json.loads(str(z["meta"])).get("format")
-    except (OSError, ValueError, KeyError):
-        return None
-
-
 def read_keywords(path: Path) -> KeywordData:
     """A generated set from its .npz file."""
     try:
@@ -277,7 +268,7 @@ def load_keywords(data: str = "keywords", train_limit: int | None = None,
     path = Path(data)
     if data == "keywords":
         path = cached_keywords()
-        if _format_of(path) != FORMAT:  # missing, or made by an older cnnlab: make it anew
+        if npz_format(path) != FORMAT:  # missing, or made by an older cnnlab: make it anew
             make_keywords(path, seed=0)
     elif path.is_dir():
         d = read_wav_folder(path, seed)

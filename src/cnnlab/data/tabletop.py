@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from cnnlab.core.errors import DataError
+from cnnlab.core.io import npz_format
 
 FORMAT = 1  # of the cached file; a change makes it anew
 SPLITS = ("train", "val", "test")
@@ -167,14 +168,6 @@ def cached_tabletop(size: int = 64) -> Path:
     return cache_dir() / "tabletop" / f"tabletop-{size}.npz"
 
 
-def _format_of(path: Path) -> int | None:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return json.loads(str(z["meta"])).get("format")
-    except (OSError, ValueError, KeyError):
-        return None
-
-
 def read_tabletop(path: Path) -> LocateData:
     """A generated set from its .npz file."""
     try:
@@ -201,7 +194,7 @@ def load_locate_data(data: str = "tabletop", size: int = 64, seed: int = 0,
     path = Path(data)
     if data == "tabletop":
         path = cached_tabletop(size)
-        if _format_of(path) != FORMAT:  # missing, or made by an older cnnlab: make it anew
+        if npz_format(path) != FORMAT:  # missing, or made by an older cnnlab: make it anew
             log(
                 f"rendering the tabletop scenes into {path} (once; a few minutes: `cnnlab "
                 "datasets make tabletop` does it with a progress bar)"

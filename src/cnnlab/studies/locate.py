@@ -34,10 +34,6 @@ class LocateStudyResult:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> LocateStudyResult:
-        return cls(d["config"], d["data_source"], list(d["runs"]))
-
     def cell(self, model: str) -> list[dict[str, Any]]:
         return sorted((r for r in self.runs if r["model"] == model), key=lambda r: r["seed"])
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from cnnlab.core.errors import ConfigError, RunError
+from cnnlab.core.errors import ConfigError
 
 MODES = ("model", "true", "centre")
 GIF_TRIALS = 3  # trials drawn into the GIF
@@ -166,11 +166,3 @@ def _write_gif(path: Path, frames: list[np.ndarray]) -> None:
     images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=60,
                    loop=0)  # fmt: skip
     atomic_write(path, buf.getvalue())
-
-
-def read_grasp(run: Path) -> dict[str, Any]:
-    path = Path(run) / "grasp.json"
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise RunError(f"{path} is missing or corrupt ({exc}); run cnnlab grasp {run}") from None

@@ -1,4 +1,4 @@
-"""The numbers of locating: where positions are scaled from, images normalized, the model's
+"""The numbers of locating: where positions are scaled from, the model's
 outputs decoded to cm and degrees, the yaw's 180-degree periodic error, the loss, and the
 training images' colour jitter."""
 
@@ -25,13 +25,6 @@ def frame(data: LocateData) -> tuple[tuple[float, float], tuple[float, float]]:
     lo, hi = y.min(0), y.max(0)
     half = np.maximum((hi - lo) / 2, 1.0)
     return tuple(float(v) for v in (lo + hi) / 2), tuple(float(v) for v in half)  # type: ignore[return-value]
-
-
-def normalize(x: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...]) -> torch.Tensor:
-    """uint8 images (B, 3, H, W) to normalized float32."""
-    m = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
-    s = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
-    return (x.float().div(255) - m).div_(s)
 
 
 def decode(out: torch.Tensor, centre: tuple[float, ...], half: tuple[float, ...]) -> torch.Tensor:

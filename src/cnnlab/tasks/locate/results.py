@@ -31,7 +31,8 @@ def predict(model: nn.Module, x: np.ndarray | torch.Tensor, mean: tuple[float, .
             std: tuple[float, ...], centre: tuple[float, ...],
             half: tuple[float, ...]) -> np.ndarray:  # fmt: skip
     """Positions and yaws (N, 3): x cm, y cm, yaw rad, of uint8 images (N, 3, H, W)."""
-    from cnnlab.tasks.locate.metrics import decode, normalize
+    from cnnlab.data.loader import normalize
+    from cnnlab.tasks.locate.metrics import decode
 
     model.eval()
     x = x if isinstance(x, torch.Tensor) else torch.from_numpy(np.array(x))  # a copy
