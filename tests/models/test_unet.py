@@ -33,6 +33,49 @@ SHAPES = [
 ]
 
 
+@pytest.mark.parametrize(("name", "dims", "size"), [
+    ("unet", 2, (64, 64)), ("unet", 2, (37, 45)), ("fcn", 2, (20, 9)), ("unet", 3, (12, 17, 9)),
+])  # fmt: skip
+def test_stem_2_keeps_the_input_size(name, dims, size):
+    """stem 2: every level at half size, the logits back at the input's size (odd sizes too)."""
+    model = build(name, 2, 5, size, spatial_dims=dims, depth=2, base_width=4, stem=2).eval()
+    out = model(torch.randn(2, 2, *size))
+    assert out.shape == (2, 5, *size)
+    first_conv = model.down[0][0][0]
+    assert first_conv.stride == (2,) * dims
+    # the U-Net's last conv sees the input beside the upsampled features; the FCN's does not
+    assert model.out_conv[0].in_channels == 2 + (2 if name == "unet" else 0)
+
+
+def test_stem_2_costs_a_fraction_of_stem_1():
+    """Most of a U-Net's multiply-adds are at full size: stem 2 does under a third of them."""
+
+    def macs(model: torch.nn.Module) -> int:
+        total = 0
+
+        def hook(m, _inp, out):
+            nonlocal total
+            k = m.weight[0].numel() if isinstance(m, torch.nn.Conv2d) else m.weight[:, 0].numel()
+            total += out.numel() * k
+
+        for m in model.modules():
+            if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d):
+                m.register_forward_hook(hook)
+        model.eval()(torch.zeros(1, 1, 64, 64))
+        return total
+
+    full, half = build("unet", 1, 11, (64, 64)), build("unet", 1, 11, (64, 64), stem=2)
+    assert macs(half) < macs(full) / 3
+
+
+def test_widths_set_every_level():
+    model = build("unet", 1, 3, (32, 32), depth=2, widths=(8, 24, 40))
+    assert [b[0][0].out_channels for b in model.down] == [8, 24]
+    assert model.bottleneck[0][0].out_channels == 40
+    assert model.head.in_channels == 8
+    assert model(torch.randn(2, 1, 32, 32)).shape == (2, 3, 32, 32)
+
+
 @pytest.mark.parametrize(("name", "dims", "size", "depth", "norm", "up"), SHAPES)
 def test_shape_table(name, dims, size, depth, norm, up):
     model = build(name, 2, 5, size, spatial_dims=dims, depth=depth, norm=norm, up=up, base_width=4)
@@ -44,8 +87,9 @@ def test_shape_table(name, dims, size, depth, norm, up):
 
 @pytest.mark.parametrize("name", ["unet", "fcn"])
 @pytest.mark.parametrize("up", ["transpose", "upsample"])
-def test_every_parameter_gets_a_gradient(name, up):
-    model = build(name, 1, 3, (19, 22), depth=2, base_width=4, up=up)
+@pytest.mark.parametrize("stem", [1, 2])
+def test_every_parameter_gets_a_gradient(name, up, stem):
+    model = build(name, 1, 3, (19, 22), depth=2, base_width=4, up=up, stem=stem)
     logits = model(torch.randn(3, 1, 19, 22))
     dice_ce_loss(logits, torch.randint(0, 3, (3, 19, 22))).backward()
     for pname, p in model.named_parameters():
@@ -88,6 +132,9 @@ def test_padding_is_cropped_back_exactly():
         ({"base_width": 0}, (32, 32), "base_width"),
         ({"norm": "layer"}, (32, 32), "norm"),
         ({"up": "pixelshuffle"}, (32, 32), "up"),
+        ({"stem": 4}, (32, 32), "stem"),
+        ({"widths": (8, 16)}, (32, 32), "widths"),
+        ({"depth": 1, "widths": (8, 0)}, (32, 32), "widths"),
     ],
 )
 def test_bad_options_name_the_argument(kw, size, word):

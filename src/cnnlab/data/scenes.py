@@ -87,9 +87,14 @@ def compose_scene(
     return canvas, mask, placements
 
 
-def _compose_split(
+def compose_split(
     x: torch.Tensor, y: torch.Tensor, n: int, size: int, max_items: int, seed: list[int]
 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """`n` canvases from the items x with labels y (seeded by `seed`). The draws do not
+    depend on the labels, so other labels give the same scenes labelled differently: item
+    indices (torch.arange(len(x))) give each pixel's item + 1, a classifier's predictions give
+    the mask a perfect outline would have with that classifier's classes.
+    Shapes: x (N, 1, 28, 28) uint8, y (N,) -> images (n, 1, size, size), masks (n, size, size)."""
     rng = np.random.default_rng(seed)
     items_x, items_y = x[:, 0].numpy(), y.numpy()  # (N, 28, 28), (N,)
     images = np.zeros((n, 1, size, size), dtype=np.uint8)
@@ -137,7 +142,7 @@ def fashion_scenes(
     ):
         if not len(y):  # no validation split in `items`: fall back to training items
             x, y = items.train_x, items.train_y
-        parts.append(_compose_split(x, y, n, size, max_items, [seed, split]))
+        parts.append(compose_split(x, y, n, size, max_items, [seed, split]))
     (tx, ty), (vx, vy), (sx, sy) = parts
     return SegData(
         name="fashion-scenes",

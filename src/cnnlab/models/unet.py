@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnlab.models.base import check_positive
-from cnnlab.nn.blocks import DoubleConv, conv_nd, pool_nd
+from cnnlab.nn.blocks import ConvNormAct, DoubleConv, conv_nd, pool_nd
 
 
 @dataclass(frozen=True)
@@ -26,13 +26,20 @@ class UNetConfig:
     padded to a multiple of 2**depth); base_width: channels of the first level, doubled at
     each down-step (None: 16 for 2-D, 8 for 3-D, where every voxel costs more); norm:
     "batch" or "group" (group norm suits the small batches of 3-D work); up: "transpose"
-    (learned 2x2 transposed conv) or "upsample" ((bi/tri)linear upsampling + 1x1 conv)."""
+    (learned 2x2 transposed conv) or "upsample" ((bi/tri)linear upsampling + 1x1 conv);
+    widths: the channels of every level, top to bottom (depth + 1 numbers; None: base_width
+    doubled at each level); stem: 1 (the first level works at the input's size) or 2 (its
+    first conv has stride 2, so every level works at half the size, and one thin conv at the
+    input's size turns the upsampled top level and the input itself into the logits: most of
+    a U-Net's cost is at full size, where there is the least to learn about classes)."""
 
     spatial_dims: int = 2
     depth: int = 3
     base_width: int | None = None
     norm: str = "batch"
     up: str = "transpose"
+    widths: tuple[int, ...] | None = None
+    stem: int = 1
 
 
 @dataclass(frozen=True)
@@ -96,14 +103,22 @@ class UNet(nn.Module):
             raise ValueError(f"norm must be 'batch' or 'group', got {cfg.norm!r}")
         if cfg.up not in ("transpose", "upsample"):
             raise ValueError(f"up must be 'transpose' or 'upsample', got {cfg.up!r}")
-        width = cfg.base_width if cfg.base_width is not None else {2: 16, 3: 8}[cfg.spatial_dims]
-        check_positive("base_width", width)
+        if cfg.stem not in (1, 2):
+            raise ValueError(f"stem must be 1 or 2, got {cfg.stem}")
+        widths = self._widths(cfg)  # one per level, top to bottom
         dims, norm = cfg.spatial_dims, cfg.norm
-        self.spatial_dims, self.depth = dims, cfg.depth
-        widths = [width * 2**i for i in range(cfg.depth + 1)]  # one per level, top to bottom
+        self.spatial_dims, self.depth, self.stem = dims, cfg.depth, cfg.stem
 
-        # contracting path: level 0 keeps the input size, each later level pools first
-        self.down = nn.ModuleList([DoubleConv(in_channels, widths[0], dims, norm)])
+        # contracting path: level 0 keeps the input size (stem 2: half of it), each later
+        # level pools first
+        if cfg.stem == 1:
+            first: nn.Module = DoubleConv(in_channels, widths[0], dims, norm)
+        else:
+            first = nn.Sequential(
+                ConvNormAct(in_channels, widths[0], 3, 2, dims, norm),
+                ConvNormAct(widths[0], widths[0], 3, 1, dims, norm),
+            )
+        self.down = nn.ModuleList([first])
         self.pool = pool_nd(dims)(2)
         for i in range(1, cfg.depth):
             self.down.append(DoubleConv(widths[i - 1], widths[i], dims, norm))
@@ -116,12 +131,35 @@ class UNet(nn.Module):
             self.ups.append(Up(widths[i + 1], widths[i], dims, cfg.up))
             merged = 2 * widths[i] if self.skips else widths[i]
             self.up_convs.append(DoubleConv(merged, widths[i], dims, norm))
+        top = widths[0]
+        self.out_up: nn.Module | None = None
+        if cfg.stem == 2:
+            # back to the input's size: up-step to half the top width, [concatenate the input
+            # itself: its edges are exact where the features are at half size], one conv
+            top = max(widths[0] // 2, 1)
+            self.out_up = Up(widths[0], top, dims, cfg.up)
+            merged = top + in_channels if self.skips else top
+            self.out_conv = ConvNormAct(merged, top, 3, 1, dims, norm)
         # 1x1 conv: one logit per class at every pixel
-        self.head = conv_nd(dims)(widths[0], out_channels, kernel_size=1)
+        self.head = conv_nd(dims)(top, out_channels, kernel_size=1)
+
+    @staticmethod
+    def _widths(cfg: UNetConfig) -> list[int]:
+        if cfg.widths is not None:
+            widths = [int(w) for w in cfg.widths]
+            if len(widths) != cfg.depth + 1:
+                raise ValueError(f"widths needs depth + 1 = {cfg.depth + 1} numbers (one per "
+                                 f"level, top to bottom), got {len(widths)}")  # fmt: skip
+            for w in widths:
+                check_positive("widths", w)
+            return widths
+        width = cfg.base_width if cfg.base_width is not None else {2: 16, 3: 8}[cfg.spatial_dims]
+        check_positive("base_width", width)
+        return [width * 2**i for i in range(cfg.depth + 1)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         size = x.shape[2:]
-        x = self._pad(x)
+        x = inp = self._pad(x)
         skips = []
         for i, block in enumerate(self.down):
             x = block(x if i == 0 else self.pool(x))
@@ -132,14 +170,19 @@ class UNet(nn.Module):
             if self.skips:
                 x = torch.cat([skip, x], dim=1)  # the skip connection: (B, 2 * w, *S')
             x = conv(x)
+        if self.out_up is not None:  # stem 2: from half size back to the input's
+            x = self.out_up(x)
+            if self.skips:
+                x = torch.cat([inp, x], dim=1)
+            x = self.out_conv(x)
         x = self.head(x)  # (B, out_channels, *padded S)
         crop = (slice(None), slice(None), *(slice(0, s) for s in size))
         return x[crop]
 
     def _pad(self, x: torch.Tensor) -> torch.Tensor:
-        """Zero-pad each axis at its end to a multiple of 2**depth. Zero, not reflect:
-        reflect padding fails when the padding is as large as the axis (tiny inputs)."""
-        m = 2**self.depth
+        """Zero-pad each axis at its end to a multiple of 2**depth (stem 2: 2**(depth + 1)).
+        Zero, not reflect: reflect padding fails when the padding is as large as the axis."""
+        m = 2 ** (self.depth + self.stem - 1)
         extra = [(-s) % m for s in x.shape[2:]]
         if not any(extra):
             return x
