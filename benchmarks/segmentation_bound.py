@@ -26,7 +26,7 @@ from cnnlab.data.datasets import load_dataset
 from cnnlab.data.scenes import SCENE_CLASSES, compose_split
 from cnnlab.engine import runs
 from cnnlab.tasks.classify.evaluation import predict_logits
-from cnnlab.tasks.segment.metrics import SegConfusion
+from cnnlab.tasks.segment.metrics import seg_metrics
 from cnnlab.tasks.segment.predict import predict_logits as seg_logits
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "segmentation.md"
@@ -34,9 +34,7 @@ N_TEST, SIZE, MAX_ITEMS, SPLIT_SEED = 500, 64, 4, [0, 2]  # the segment run's te
 
 
 def miou(pred: torch.Tensor, truth: torch.Tensor) -> float:
-    c = SegConfusion(len(SCENE_CLASSES))
-    c.update(pred, truth)
-    return c.compute().miou
+    return seg_metrics(pred, truth, len(SCENE_CLASSES)).miou
 
 
 def item_scores(pred: torch.Tensor, truth: torch.Tensor, ids: torch.Tensor) -> tuple[float, float]:

@@ -34,6 +34,12 @@ class Context:
     channels_last: bool = False
     log: Callable[[str], None] = print
 
+    def layout(self, x: torch.Tensor) -> torch.Tensor:
+        """An image batch in the memory format the engine chose (4-D batches only)."""
+        if self.channels_last and x.dim() == 4:
+            return x.contiguous(memory_format=torch.channels_last)
+        return x
+
 
 def stride(indices: torch.Tensor, batch_size: int, ctx: Context, drop_last: bool = True):
     """Split `indices` into batches and give this process every world-th one.

@@ -94,10 +94,7 @@ class ClassifyTask(Task):
         d, ctx = self.data, self.ctx
         x, y = d.val_x[ctx.rank :: ctx.world], d.val_y[ctx.rank :: ctx.world]
         for i in range(0, len(y), VAL_BATCH):
-            xb = normalize(x[i : i + VAL_BATCH], d.mean, d.std)
-            if ctx.channels_last:
-                xb = xb.contiguous(memory_format=torch.channels_last)
-            yield xb, y[i : i + VAL_BATCH]
+            yield ctx.layout(normalize(x[i : i + VAL_BATCH], d.mean, d.std)), y[i : i + VAL_BATCH]
 
     def step(self, model: nn.Module, batch: Any, stage: str):
         """Loss and summed statistics of one batch; label smoothing only while training."""

@@ -89,17 +89,12 @@ class SegTask(Task):
             x, y = self.data.train_x[idx], self.data.train_y[idx]
             if self.cfg.augment:
                 x, y = flip_horizontal_3d(x, y, g) if x.dim() == 5 else augment_batch_2d(x, y, g)
-            yield self._layout(normalize_nd(x, self.data.mean, self.data.std)), y
-
-    def _layout(self, x: torch.Tensor) -> torch.Tensor:
-        if self.ctx.channels_last and x.dim() == 4:
-            return x.contiguous(memory_format=torch.channels_last)
-        return x
+            yield self.ctx.layout(normalize_nd(x, self.data.mean, self.data.std)), y
 
     def val_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         d = self.data
         for idx in stride(torch.arange(len(d.val_y)), VAL_CHUNK, self.ctx, drop_last=False):
-            yield self._layout(normalize_nd(d.val_x[idx], d.mean, d.std)), d.val_y[idx]
+            yield self.ctx.layout(normalize_nd(d.val_x[idx], d.mean, d.std)), d.val_y[idx]
 
     def step(self, model: nn.Module, batch: Any, stage: str):
         x, y = batch
