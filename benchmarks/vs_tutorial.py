@@ -209,6 +209,8 @@ def main() -> None:
     ap.add_argument("--optimizer", default="sgd", help="cnnlab's optimizer (sgd or adamw)")
     ap.add_argument("--lr", type=float, default=0.2, help="cnnlab's peak learning rate")
     ap.add_argument("--repeats", type=int, default=3, help="pairs of runs, order alternating")
+    ap.add_argument("--section", default=None, help="docs/benchmarks.md section to write "
+                    "(default vs-tutorial, or vs-tutorial-MODEL): one per CPU kind")  # fmt: skip
     ap.add_argument("--side", choices=["tutorial", "cnnlab"], help=argparse.SUPPRESS)
     ap.add_argument("--raw", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -338,7 +340,8 @@ data pipeline alone (one pass of its DataLoader, no model) takes {data_s:.1f} s 
 
 Machine: {machine()}. Command: `{command()}`
 """
-    write_section("vs-tutorial" if args.model == "cnn-bn" else f"vs-tutorial-{args.model}", body)
+    default = "vs-tutorial" if args.model == "cnn-bn" else f"vs-tutorial-{args.model}"
+    write_section(args.section or default, body)
 
 
 if __name__ == "__main__":

@@ -192,15 +192,26 @@ def test_flatten_matches_nn_flatten_and_keeps_channels_last_gradients():
 
 @pytest.mark.parametrize("name", ["cnn-small", "cnn-bn", "vgg"])
 def test_channels_last_training_step_matches_the_default_format(name: str):
+    """Both layouts give the gradients of a float64 reference step. Compared with the
+    reference, not with each other: on an AMD EPYC without AVX-512 at one thread (2026-11-30)
+    the default layout's gradients of vgg's first five convs were 0.3 % off float64 (channels
+    last: 2e-6); a wrong layout is off by the gradient's own size."""
     torch.manual_seed(0)
     kw = {"pool": "flatten"} if name == "cnn-bn" else {}
     model = create_model(name, 1, 10, (28, 28), **kw).train()
     twin = create_model(name, 1, 10, (28, 28), **kw).train()
     twin.load_state_dict(model.state_dict())
     twin = twin.to(memory_format=torch.channels_last)
+    ref = create_model(name, 1, 10, (28, 28), **kw).train()
+    ref.load_state_dict(model.state_dict())
+    ref = ref.double()
     x, y = torch.randn(8, 1, 28, 28), torch.arange(8)
-    for m, inp in ((model, x), (twin, x.contiguous(memory_format=torch.channels_last))):
+    runs = ((model, x), (twin, x.contiguous(memory_format=torch.channels_last)), (ref, x.double()))
+    for m, inp in runs:
         torch.manual_seed(1)  # the same dropout masks
         nn.functional.cross_entropy(m(inp), y).backward()
-    for (pname, p), q in zip(model.named_parameters(), twin.parameters(), strict=True):
-        torch.testing.assert_close(q.grad, p.grad, rtol=1e-4, atol=1e-5, msg=pname)
+    for (pname, p), q, r in zip(model.named_parameters(), twin.parameters(), ref.parameters(),
+                                strict=True):  # fmt: skip
+        for what, g in (("default", p.grad), ("channels-last", q.grad)):
+            err = float((g.double() - r.grad).norm() / r.grad.norm().clamp_min(1e-12))
+            assert err < 1e-2, (pname, what, err)

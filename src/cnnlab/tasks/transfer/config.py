@@ -21,12 +21,15 @@ class TransferRunConfig(LoopConfig):
         model: what model.json calls the result.
         batch_size: images per step.
         label_smoothing: cross-entropy label smoothing.
+        cache_features: head and early: run the frozen part once per image set and keep its
+            output in $CNNLAB_CACHE/features (False: run it on every batch of every epoch).
     """
 
     transfer: str = "head"
     model: str = "transferred"
     batch_size: int = 64
     label_smoothing: float = 0.1
+    cache_features: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()

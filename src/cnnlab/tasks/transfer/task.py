@@ -22,6 +22,7 @@ from cnnlab.engine.task import Context, Task, num_batches, stride
 from cnnlab.tasks.classify.task import ClassifyTask
 from cnnlab.tasks.transfer.backbones import Backbone, adapt_input
 from cnnlab.tasks.transfer.config import TransferRunConfig
+from cnnlab.tasks.transfer.features import frozen_features
 from cnnlab.tasks.transfer.saved import config_for
 from cnnlab.tasks.transfer.strategies import TransferResult, accuracy, build_strategy
 
@@ -54,7 +55,18 @@ class TransferTask(Task):
         torch.manual_seed(self.cfg.seed)  # the new head's initial weights
         self.built = build_strategy(self.cfg.transfer, self.backbone, self.data.num_classes,
                                        lr=self.cfg.lr, **self.strategy_args)  # fmt: skip
-        return self.built.model
+        model = self.built.model
+        self.train_feats = None
+        if model.frozen and self.cfg.cache_features:  # head, early: the frozen part runs once
+            self.train_feats = self._features(model, self.data.train_x)
+        return model
+
+    def _features(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """The frozen part's output for images x, from the cache when it was computed before.
+        Shapes: (N, C, H, W) uint8 -> (N, F)."""
+        b = self.backbone
+        log = self.ctx.log if self.ctx.rank == 0 else None
+        return frozen_features(model.features, b.input_shape, b.mean, b.std, x, log=log)
 
     def param_groups(self, model: nn.Module) -> list[dict[str, Any]]:
         # only what the strategy trains, each group at its own share of the schedule's lr
@@ -79,7 +91,10 @@ class TransferTask(Task):
         gen = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + epoch)
         order = torch.randperm(len(self.data.train_y), generator=gen)
         for idx in stride(order, self.cfg.batch_size, self.ctx):
-            yield adapt_input(self.data.train_x[idx], self.backbone), self.data.train_y[idx]
+            if self.train_feats is not None:  # (B, F): the model's head only is trained
+                yield self.train_feats[idx], self.data.train_y[idx]
+            else:
+                yield adapt_input(self.data.train_x[idx], self.backbone), self.data.train_y[idx]
 
     def step(self, model: nn.Module, batch: Any, stage: str):
         x, y = batch
@@ -96,6 +111,11 @@ class TransferTask(Task):
         return ClassifyTask.report(folder)
 
     def finish(self, folder: Path, model: nn.Module, result: Any) -> float:
+        if self.train_feats is not None:  # the test images' frozen features, also kept
+            feats = self._features(model, self.data.test_x)
+            with torch.no_grad():
+                pred = model.eval().head(feats).argmax(1)
+            return float((pred == self.data.test_y).float().mean()) if len(feats) else 0.0
         return accuracy(model, self.backbone, self.data.test_x, self.data.test_y)
 
 
@@ -114,6 +134,7 @@ def train_transfer(
     num_nodes: int = 1,
     accelerator: str = "auto",
     precision: str = "32",
+    cache_features: bool = True,
     **strategy_args: Any,
 ) -> TransferResult:
     """Build `strategy` on `backbone` for `data`, train it through the engine and return its
@@ -121,7 +142,8 @@ def train_transfer(
     finetune's backbone at a tenth), Adam (AdamW without decay) or SGD (Nesterov momentum
     0.9), fp32, no augmentation; the last epoch's model. With several devices or nodes it
     trains under DDP (Fabric's auto strategy); the test accuracy is measured by the first
-    process (None in the others).
+    process (None in the others). head and early run their frozen part once per image set
+    and keep the output (cache_features; see transfer/features.py).
     Shapes: data images (N, C, H, W) uint8, adapted to backbone.input_shape per batch.
     """
     if epochs < 1:
@@ -136,7 +158,7 @@ def train_transfer(
             weight_decay=0.0, schedule="constant", precision=precision, progress=False,
             seed=seed, devices=devices, num_nodes=num_nodes, accelerator=accelerator,
             runs_dir=runs_dir, transfer=strategy, batch_size=batch_size,
-            label_smoothing=label_smoothing,
+            label_smoothing=label_smoothing, cache_features=cache_features,
         )  # fmt: skip
         task = TransferTask(cfg, backbone, data, **strategy_args)
         r = fit(task, cfg, console=Console(quiet=True))
