@@ -19,7 +19,6 @@ import os
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
 import torch
 from _common import ROOT, command, machine, write_section
@@ -111,7 +110,8 @@ seeds, mean ± std. Features: images per second of the frozen network on the {TE
 Logistic regression: scikit-learn on the same features, standardized, C = 1. `finetune`:
 every layer, the backbone at 3e-4, {args.finetune_epochs} epochs at batch 16.
 
-| side (px) | features (images/s) | head | head training (s) | logistic regression | finetune | finetune training (s) |
+| side (px) | features (images/s) | head | head training (s) | logistic regression | \
+finetune | finetune training (s) |
 |---|---|---|---|---|---|---|
 {table}
 

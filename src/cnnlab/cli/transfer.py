@@ -36,6 +36,19 @@ def register(sub: Any) -> dict:
     )
     p.add_argument("--explain", action="store_true", help="stop after the diagnosis")
     p.add_argument(
+        "--pilot",
+        action="store_true",
+        help="try every strategy on a small budget first (part of the training images trains, "
+        "the rest scores), then train the winner in full; says where it differs from the guide",
+    )
+    p.add_argument("--pilot_epochs", type=int, default=3, help="epochs of each pilot run")
+    p.add_argument(
+        "--pilot_fraction",
+        type=float,
+        default=0.75,
+        help="share of each class's training images the pilot trains on (the rest scores it)",
+    )
+    p.add_argument(
         "--source",
         type=str | None,
         default=None,
@@ -143,6 +156,27 @@ def _diagnose(ns: Any, backbone: Any, target: Any) -> Any:
     return d
 
 
+def _pilot(ns: Any, backbone: Any, target: Any, guide: str) -> Any:
+    """Every strategy on a small budget on the target's training images; prints the table
+    and whether it agrees with the guide. Returns the PilotResult."""
+    from cnnlab.tasks.transfer.pilot import run_pilot
+
+    extra: dict[str, Any] = {"cut": ns.cut} if ns.cut is not None else {}
+    console.print(f"pilot: every strategy for {ns.pilot_epochs} epoch(s) on "
+                  f"{ns.pilot_fraction:.0%} of each class's training images ...")  # fmt: skip
+    p = run_pilot(
+        backbone, target, guide, epochs=ns.pilot_epochs, fraction=ns.pilot_fraction,
+        seed=ns.seed, lr=ns.lr, batch_size=ns.batch_size, precision=ns.precision, grid=ns.grid,
+        **extra,
+    )  # fmt: skip
+    rows = [[r.strategy + (" *" if r.strategy == guide else ""), f"{r.accuracy:.1%}",
+             f"{r.seconds:.1f}", r.cut or "-"] for r in p.rows]  # fmt: skip
+    title = f"pilot: {p.train_images} images train, {p.held_out} score (* the guide's choice)"
+    console.print(table(["strategy", "held-out accuracy", "seconds", "cut"], rows, title))
+    console.print(p.verdict())
+    return p
+
+
 def run_transfer(ns: Any) -> int:
     from cnnlab.engine.task import first_process
     from cnnlab.tasks.transfer import STRATEGIES, load_backbone, train_transfer
@@ -159,9 +193,14 @@ def run_transfer(ns: Any) -> int:
         )
     if ns.name is not None:
         check_name(ns.name)
-    for name in ("epochs", "devices", "num_nodes"):  # before anything is loaded or measured
+    for name in ("epochs", "devices", "num_nodes", "pilot_epochs"):  # before anything loads
         if ns[name] < 1:
             raise ValueError(f"--{name} must be >= 1, got {ns[name]}")
+    if ns.pilot and strategy != "auto":
+        raise ConfigError("--pilot chooses the strategy itself; leave --strategy out (or drop "
+                          "--pilot to train the one you name)")  # fmt: skip
+    if ns.pilot and not 0.0 < ns.pilot_fraction < 1.0:
+        raise ValueError(f"--pilot_fraction must be in (0, 1), got {ns.pilot_fraction}")
     backbone = load_backbone(spec, weights=ns.weights, image_size=ns.image_size)
     if ns.cut is not None:  # an unknown cut fails before anything is measured or trained
         names = [n for n, _ in backbone.blocks()]
@@ -173,6 +212,10 @@ def run_transfer(ns: Any) -> int:
     if ns.explain:
         return 0
     chosen = d.strategy if strategy == "auto" else strategy
+    pilot = None
+    if ns.pilot:
+        pilot = _pilot(ns, backbone, target, d.strategy)
+        chosen = pilot.winner
     if ns.cut is not None and chosen != "early":
         raise ConfigError(f"--cut applies to the early strategy only, not {chosen}")
     extra: dict[str, Any] = {"cut": ns.cut} if ns.cut is not None else {}
@@ -216,6 +259,8 @@ def run_transfer(ns: Any) -> int:
         "proxy_a_distance": None if sim is None else sim.proxy_a_distance,
         "feature_gap": None if sim is None else sim.feature_gap,
     }
+    if pilot is not None:
+        facts["pilot"] = pilot.to_dict()
     name = ns.name or f"transfer-{chosen}-{target.name}"
     folder = save_transfer_run(ns.runs_dir, name, backbone, target, r, options, facts, grid=ns.grid)
     console.print(f"run: {folder}  report: {folder / 'report.html'}")
