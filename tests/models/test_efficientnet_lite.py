@@ -154,7 +154,7 @@ def test_summary_and_show_features(
     assert rc == 0, err
     assert "4,652,008" in out  # EfficientNet-Lite0's parameters with its 1000-class head
     rc, out, err = cli(capsys, "show", "features", "imagenet:efficientnet-lite0", grace_hopper(),
-                       "--out", tmp_path / "maps")  # fmt: skip
+                       "--out", tmp_path / "maps", "--max_maps", "4", "--dpi", "40")  # fmt: skip
     assert rc == 0, err
     assert list((tmp_path / "maps").glob("*.png"))
 
