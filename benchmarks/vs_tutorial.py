@@ -13,6 +13,7 @@ constant-lr Adam follows the same path whatever its epoch count).
 
     python benchmarks/vs_tutorial.py [--model cnn-bn] [--epochs 6] [--tutorial_epochs 6]
                                      [--repeats 3]
+    python benchmarks/vs_tutorial.py --section vs-tutorial-epyc-avx2   # one section per CPU kind
     python benchmarks/vs_tutorial.py --model mlp --model_args '{}' --target 0.87
     python benchmarks/vs_tutorial.py --model cnn-small --model_args '{}' --optimizer adamw --lr 3e-3
 """

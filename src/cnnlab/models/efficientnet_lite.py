@@ -164,9 +164,12 @@ def lite_state_dict(
     return out
 
 
-def load_imagenet_weights(model: EfficientNetLite, variant: str) -> EfficientNetLite:
-    """`model` (3 channels, 1000 classes) with the ImageNet weights of its package."""
-    path = weights_file(variant)
+def load_imagenet_weights(
+    model: EfficientNetLite, variant: str, path: Path | None = None
+) -> EfficientNetLite:
+    """`model` (3 channels, 1000 classes) with the ImageNet weights of its package (`path`:
+    the file, when the caller has already found it with weights_file)."""
+    path = path or weights_file(variant)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a corrupt or truncated file: one line

@@ -70,14 +70,11 @@ def load_backbone(
     if weights is not None:
         raise ValueError("weights applies to torchvision backbones only; a run has its own")
     if is_imagenet(text):  # a run folder made once from an installed weights package
-        folder = imagenet_run(text)
-        backbone = _run_backbone(folder, image_size)
-        backbone.source = backbone.source.replace(f"run {folder}", text, 1)
-        return backbone
+        return _run_backbone(imagenet_run(text), image_size, label=text)
     return _run_backbone(Path(text), image_size)
 
 
-def _run_backbone(folder: Path, image_size: int | None) -> Backbone:
+def _run_backbone(folder: Path, image_size: int | None, label: str = "") -> Backbone:
     from cnnlab.engine.runs import load_model
 
     model, meta = load_model(folder)  # RunError (one line) for anything but a cnnlab run
@@ -89,7 +86,8 @@ def _run_backbone(folder: Path, image_size: int | None) -> Backbone:
         input_shape=(meta.in_channels, h, w),
         mean=tuple(meta.mean),
         std=tuple(meta.std),
-        source=f"run {folder} ({meta.model} trained on {meta.data or 'unknown data'})",
+        source=f"{label or f'run {folder}'} ({meta.model} trained on "
+        f"{meta.data or 'unknown data'})",
         name=folder.name,
         classes=list(meta.classes),
         spec={"run": {k: v for k, v in asdict(meta).items() if k != "extra"}},

@@ -81,7 +81,7 @@ def _build(folder: Path, name: str, weights: Path) -> None:
     variant = NETWORKS[name]
     side, package, dropout = VARIANTS[variant]
     model = create_model("efficientnet-lite", 3, 1000, (side, side), variant=variant)
-    load_imagenet_weights(model, variant)
+    load_imagenet_weights(model, variant, weights)
     meta = ModelMeta(
         model="efficientnet-lite", config={"variant": variant, "dropout": dropout},
         in_channels=3, num_classes=1000, input_size=(side, side), classes=imagenet_classes(),
