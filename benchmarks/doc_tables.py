@@ -54,6 +54,14 @@ def table_md(folder: Path) -> str:
     return path.read_text()
 
 
+def study_and_picks(folder: Path) -> str:
+    """The transfer study's table.md, then its picks.md (the pilot against the rule)."""
+    picks = folder / "picks.md"
+    if not picks.is_file():
+        raise SystemExit(f"{picks} is missing: did the study run with --pilot true?")
+    return f"{table_md(folder).rstrip()}\n\nThe pilot against the rule:\n\n{picks.read_text()}"
+
+
 def autoencode_table(folder: Path) -> str:
     from cnnlab.viz.report import Table
 
@@ -278,6 +286,15 @@ JOBS: dict[str, Job] = {
     "transfer-study": Job("docs/transfer.md", ("study", "transfer"), "--out", table_md,
                           figures=(("figures/quadrants.png", "transfer/quadrants.png"),
                                    ("result.json", "transfer/study-result.json"))),
+    "transfer-study-imagenet": Job(
+        "docs/transfer.md",
+        ("study", "transfer", "--backbone", "imagenet:efficientnet-lite0", "--train_size", "96",
+         "--large", "100", "--test_limit", "1000", "--batch_size", "32",
+         "--pilot", "true"),
+        "--out", study_and_picks,
+        figures=(("figures/quadrants.png", "transfer/quadrants-imagenet.png"),
+                 ("result.json", "transfer/study-imagenet-result.json")),
+    ),
     "transfer-diagnosis": Job("docs/transfer.md", (), "", diagnosis_table,
                               "in Python: `diagnose(backbone, target, source, seed=s)` for the "
                               "transfer study's backbone, s = 0 and 1"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from cnnlab.studies.transfer import (
 from cnnlab.studies.transfer_report import (
     disagreements,
     markdown_table,
+    pick_table,
     summary_table,
     transfer_report,
 )
@@ -148,6 +150,10 @@ def test_out_of_range_class_fails_before_training(fashion_small, tmp_path: Path)
         (["--strategies", "head,magic"], "unknown strategy magic"),
         (["--source_classes", "0,1,x"], "source_classes"),
         (["--data", "fashion-mnist", "--similar_classes", "5,6,42"], "0-9"),
+        (["--backbone", "imagenet:efficientnet-lite9"], "unknown ImageNet network"),
+        (["--test_limit", "1"], "test_limit must be >= 2"),
+        (["--train_size", "4"], "train_size must be >= 8"),
+        (["--pilot_fraction", "1"], "pilot_fraction must be in (0, 1)"),
     ],
 )
 def test_cli_errors_are_one_line(capsys, tmp_path: Path, args, words, no_system_data):
@@ -156,3 +162,94 @@ def test_cli_errors_are_one_line(capsys, tmp_path: Path, args, words, no_system_
     assert rc == 2
     assert err.startswith("cnnlab: error:") and words in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def given_study(study, fashion_small):
+    """The same targets with the first study's backbone given as a Backbone (so no source
+    data: similarity is not measured), 20 test images a target, and the pilot in every
+    quadrant and seed."""
+    from cnnlab.tasks.transfer import load_backbone
+
+    _, _, out = study
+    letters = make_glyphs("ABCDE", per_class=44, test_per_class=10, seed=0)
+    cfg = TransferStudyConfig(
+        small=4, small_below=30, seeds=2, epochs=1, small_epochs=2, batch_size=64,
+        small_batch_size=8, strategies="head,finetune", test_limit=20, pilot=True,
+        pilot_epochs=1, out=str(out.parent / "given"),
+    )  # fmt: skip
+    logs: list[str] = []
+    backbone = load_backbone(out / "backbone")
+    result = run(cfg, data=fashion_small, different=letters, log=logs.append, backbone=backbone)
+    return result, logs
+
+
+def test_given_backbone_takes_the_built_quadrants_rule(given_study):
+    result, logs = given_study
+    assert math.isnan(result.backbone_accuracy) and logs[0].startswith("backbone:")
+    for q in QUADRANTS:
+        info = result.info(q)
+        size, kind = q.split(" + ")
+        assert math.isnan(info.proxy_a_distance) and info.measured == f"{size} (similarity unknown)"
+        assert info.guide == info.expected == GUIDE[(size, kind == "similar")]
+    # test_limit: 20 test images a target (4 per class), so every accuracy is k / 20
+    assert all(abs(r.accuracy * 20 - round(r.accuracy * 20)) < 1e-6 for r in result.runs)
+    md = markdown_table(result)
+    assert "| - | - |" in md  # PAD and gap not measured
+
+
+def test_pilot_per_quadrant_and_seed_and_its_check(given_study, tmp_path: Path):
+    result, logs = given_study
+    assert [(p.quadrant, p.seed) for p in result.pilots] == [(q, s) for q in QUADRANTS
+                                                             for s in (0, 1)]  # fmt: skip
+    for p in result.pilots:
+        assert set(p.accuracies) == {"head", "finetune"}
+        assert p.accuracies[p.winner] == max(p.accuracies.values())
+    assert sum("pilot seed" in line for line in logs) == 8
+    q = "large + different"
+    c = result.pick_check(q)
+    best = max(result.cell(q, s)["mean"] for s in ("head", "finetune"))
+    picks = [p for p in result.pilots if p.quadrant == q]
+    picked = sum(result.accuracy(q, p.winner, p.seed) for p in picks) / 2
+    assert c["pilot_gap"] == pytest.approx(best - picked)
+    assert c["rule_gap"] == pytest.approx(best - result.cell(q, "finetune")["mean"])
+    assert c["pilot_picks"] == [p.winner for p in picks] and c["seeds"] == 2
+    seed_best = [max(result.accuracy(q, s, k) for s in ("head", "finetune")) for k in (0, 1)]
+    assert c["pilot_seeds"] == sum(
+        result.accuracy(q, p.winner, p.seed) >= seed_best[p.seed] - 0.01 for p in picks
+    )
+    again = TransferStudyResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert again == result or math.isnan(again.backbone_accuracy)  # nan != nan
+    assert again.pilots == result.pilots
+    table = pick_table(result).splitlines()
+    assert len(table) == 2 + 4 + 1 and table[-1].startswith("| all |")
+    transfer_report(result, tmp_path)
+    assert (tmp_path / "picks.md").read_text() == pick_table(result)
+    assert "The pilot against the rule" in (tmp_path / "report.html").read_text()
+    assert pick_table(study_without_pilot := result.__class__.from_dict(
+        {**result.to_dict(), "pilots": []})) == ""  # fmt: skip
+    assert math.isnan(study_without_pilot.pick_check(q)["pilot_gap"])
+
+
+def test_train_size_resizes_the_trained_strategies_only(source_run, fashion_target, monkeypatch):
+    import cnnlab.tasks.transfer.task as task_mod
+    from cnnlab.tasks.transfer import load_backbone, train_transfer
+    from cnnlab.tasks.transfer.backbones import sized_for
+
+    b = load_backbone(source_run)
+    assert sized_for(b, "head", 20) is b and sized_for(b, "early", 20) is b
+    assert sized_for(b, "finetune", 20).input_shape == (1, 20, 20)
+    assert b.at(20).model is b.model and b.at(None) is b
+    with pytest.raises(ValueError, match="image side must be >= 8"):
+        b.at(4)
+    assert b.at(28) is b  # its own side
+    seen: list[tuple[int, ...]] = []
+    real = task_mod.adapt_input
+    monkeypatch.setattr(
+        task_mod,
+        "adapt_input",
+        lambda x, bb: seen.append(tuple(real(x, bb).shape[1:])) or real(x, bb),
+    )
+    data = per_class_subset(fashion_target, 4, seed=0)
+    train_transfer(b, data, "retrain", epochs=1, batch_size=8, train_size=20)
+    assert seen and set(seen) == {(1, 20, 20)}

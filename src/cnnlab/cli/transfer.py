@@ -70,6 +70,13 @@ def register(sub: Any) -> dict:
         default=None,
         help="resize images for the backbone to this side (torchvision: 224)",
     )
+    p.add_argument(
+        "--train_size",
+        type=int | None,
+        default=None,
+        help="finetune and retrain: resize to this side instead (they run the backbone "
+        "backward on every step; default: --image_size, an ImageNet network: 128)",
+    )
     p.add_argument("--grid", type=int, default=4, help="early: pool its map to grid x grid")
     p.add_argument("--runs_dir", type=str, default="runs", help="where the run folder goes")
     p.add_argument("--name", type=str | None, default=None, help="run folder name")
@@ -156,7 +163,19 @@ def _diagnose(ns: Any, backbone: Any, target: Any) -> Any:
     return d
 
 
-def _pilot(ns: Any, backbone: Any, target: Any, guide: str) -> Any:
+def _train_size(ns: Any, spec: str) -> int | None:
+    """The side finetune and retrain train at: --train_size; without it --image_size, or for
+    an ImageNet network the measured default (imagenet.TRAIN_SIDE)."""
+    from cnnlab.tasks.transfer.imagenet import TRAIN_SIDE, is_imagenet
+
+    if ns.train_size is not None:
+        if ns.train_size < 8:
+            raise ValueError(f"--train_size must be >= 8, got {ns.train_size}")
+        return ns.train_size
+    return TRAIN_SIDE if is_imagenet(spec) and ns.image_size is None else None
+
+
+def _pilot(ns: Any, backbone: Any, target: Any, guide: str, train_size: int | None) -> Any:
     """Every strategy on a small budget on the target's training images; prints the table
     and whether it agrees with the guide. Returns the PilotResult."""
     from cnnlab.tasks.transfer.pilot import run_pilot
@@ -167,7 +186,7 @@ def _pilot(ns: Any, backbone: Any, target: Any, guide: str) -> Any:
     p = run_pilot(
         backbone, target, guide, epochs=ns.pilot_epochs, fraction=ns.pilot_fraction,
         seed=ns.seed, lr=ns.lr, batch_size=ns.batch_size, precision=ns.precision, grid=ns.grid,
-        **extra,
+        train_size=train_size, **extra,
     )  # fmt: skip
     rows = [[r.strategy + (" *" if r.strategy == guide else ""), f"{r.accuracy:.1%}",
              f"{r.seconds:.1f}", r.cut or "-"] for r in p.rows]  # fmt: skip
@@ -180,6 +199,7 @@ def _pilot(ns: Any, backbone: Any, target: Any, guide: str) -> Any:
 def run_transfer(ns: Any) -> int:
     from cnnlab.engine.task import first_process
     from cnnlab.tasks.transfer import STRATEGIES, load_backbone, train_transfer
+    from cnnlab.tasks.transfer.backbones import sized_for
 
     if not first_process():  # a DDP worker re-runs this command: only the first one prints
         console.quiet = True
@@ -201,6 +221,7 @@ def run_transfer(ns: Any) -> int:
                           "--pilot to train the one you name)")  # fmt: skip
     if ns.pilot and not 0.0 < ns.pilot_fraction < 1.0:
         raise ValueError(f"--pilot_fraction must be in (0, 1), got {ns.pilot_fraction}")
+    train_size = _train_size(ns, spec)
     backbone = load_backbone(spec, weights=ns.weights, image_size=ns.image_size)
     if ns.cut is not None:  # an unknown cut fails before anything is measured or trained
         names = [n for n, _ in backbone.blocks()]
@@ -214,8 +235,9 @@ def run_transfer(ns: Any) -> int:
     chosen = d.strategy if strategy == "auto" else strategy
     pilot = None
     if ns.pilot:
-        pilot = _pilot(ns, backbone, target, d.strategy)
+        pilot = _pilot(ns, backbone, target, d.strategy, train_size)
         chosen = pilot.winner
+    backbone = sized_for(backbone, chosen, train_size)  # the saved run keeps this side
     if ns.cut is not None and chosen != "early":
         raise ConfigError(f"--cut applies to the early strategy only, not {chosen}")
     extra: dict[str, Any] = {"cut": ns.cut} if ns.cut is not None else {}

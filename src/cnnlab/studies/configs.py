@@ -124,6 +124,21 @@ class TransferStudyConfig:
         strategies: comma-separated strategies to compare, from head, early, finetune,
             retrain.
         seeds: runs per strategy and quadrant (seeds 0..seeds-1); the table shows mean ± std.
+        backbone: transfer from this network instead of training one: a run folder,
+            imagenet:efficientnet-lite0 (offline, see docs/transfer.md) or torchvision:NAME.
+            A run's own data is the source for the similarity measure; an ImageNet network has
+            none here, so the guide's choice is the lecture's rule for the quadrant each target
+            was built for. source_classes, backbone_model, backbone_epochs and train_limit
+            then do not apply.
+        image_size: the image side the backbone sees in head and early (default: its own).
+        train_size: the image side in finetune and retrain, which run the backbone backward on
+            every step (default: image_size).
+        test_limit: test each target on this many of its test images, the same number of
+            each class (default: all).
+        pilot: also run the pilot (`cnnlab transfer --pilot`) in every quadrant and seed, and
+            measure how often its pick is within a point of the best, against the rule.
+        pilot_epochs: epochs of each pilot run.
+        pilot_fraction: share of each class's training images the pilot trains on.
         backbone_model: registered model trained on the source classes (see cnnlab models).
         backbone_epochs: epochs of the backbone's training.
         train_limit: train the backbone on a class-balanced subset of this many source images
@@ -150,6 +165,13 @@ class TransferStudyConfig:
     large: int | None = None
     strategies: str = "head,early,finetune,retrain"
     seeds: int = 3
+    backbone: str | None = None
+    image_size: int | None = None
+    train_size: int | None = None
+    test_limit: int | None = None
+    pilot: bool = False
+    pilot_epochs: int = 3
+    pilot_fraction: float = 0.75
     backbone_model: str = "cnn-bn"
     backbone_epochs: int = 5
     train_limit: int | None = None
@@ -164,9 +186,16 @@ class TransferStudyConfig:
 
     def __post_init__(self) -> None:
         for name in ("seeds", "backbone_epochs", "epochs", "small_epochs", "batch_size",
-                     "small_batch_size", "small_below"):  # fmt: skip
+                     "small_batch_size", "small_below", "pilot_epochs"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("image_size", "train_size"):
+            if getattr(self, name) is not None and getattr(self, name) < 8:
+                raise ValueError(f"{name} must be >= 8 pixels, got {getattr(self, name)}")
+        if self.test_limit is not None and self.test_limit < 2:
+            raise ValueError(f"test_limit must be >= 2, got {self.test_limit}")
+        if not 0.0 < self.pilot_fraction < 1.0:
+            raise ValueError(f"pilot_fraction must be in (0, 1), got {self.pilot_fraction}")
         if self.small < 2:
             raise ValueError(f"small must be >= 2 images per class, got {self.small}")
         if self.large is not None and self.large <= self.small:

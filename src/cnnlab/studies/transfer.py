@@ -54,6 +54,17 @@ class RunRow:
 
 
 @dataclass
+class PilotCase:
+    """The pilot in one quadrant and seed: its held-out accuracy per strategy and its pick."""
+
+    quadrant: str
+    seed: int
+    winner: str
+    accuracies: dict[str, float]  # strategy -> accuracy on the held-out training images
+    seconds: float  # the pilot's training time, all strategies
+
+
+@dataclass
 class TransferStudyResult:
     config: dict[str, Any]
     backbone: str  # the backbone's run folder
@@ -62,6 +73,7 @@ class TransferStudyResult:
     chance: dict[str, float] = field(default_factory=dict)  # per quadrant: 1 / classes
     quadrants: list[QuadrantInfo] = field(default_factory=list)
     runs: list[RunRow] = field(default_factory=list)
+    pilots: list[PilotCase] = field(default_factory=list)
 
     @property
     def strategies(self) -> list[str]:
@@ -87,6 +99,46 @@ class TransferStudyResult:
         """The strategy with the best mean test accuracy in `quadrant`."""
         return max(self.strategies, key=lambda s: self.cell(quadrant, s)["mean"])
 
+    def accuracy(self, quadrant: str, strategy: str, seed: int) -> float:
+        """The test accuracy of one run (nan when it did not run)."""
+        rs = [r.accuracy for r in self.runs
+              if (r.quadrant, r.strategy, r.seed) == (quadrant, strategy, seed)]  # fmt: skip
+        return rs[0] if rs else math.nan
+
+    def pick_check(self, quadrant: str, within: float = 0.01) -> dict[str, Any]:
+        """How the guide's rule and the pilot picked in `quadrant`, against the full runs.
+
+        rule_gap / pilot_gap: the best strategy's mean accuracy minus the mean accuracy of
+        what was picked (the pilot's pick per seed, as trained in full with that seed);
+        rule_ok / pilot_ok: gap <= within. rule_seeds / pilot_seeds: in how many seeds the
+        pick's full run was within `within` of that seed's best run; seeds: how many had a
+        pilot. Pilot entries are nan / 0 when the study ran without --pilot.
+        """
+        best = self.cell(quadrant, self.winner(quadrant))["mean"]
+        guide = self.info(quadrant).guide
+        seeds = sorted({r.seed for r in self.runs if r.quadrant == quadrant})
+
+        def seed_best(seed: int) -> float:
+            return max(self.accuracy(quadrant, s, seed) for s in self.strategies)
+
+        def ok(acc: float, seed: int) -> bool:
+            return acc >= seed_best(seed) - within - 1e-9
+
+        cases = [p for p in self.pilots if p.quadrant == quadrant]
+        picked = [self.accuracy(quadrant, p.winner, p.seed) for p in cases]
+        rule_gap = best - self.cell(quadrant, guide)["mean"]
+        pilot_gap = best - float(np.mean(picked)) if picked else math.nan
+        return {
+            "rule_gap": rule_gap,
+            "rule_ok": rule_gap <= within + 1e-9,
+            "rule_seeds": sum(ok(self.accuracy(quadrant, guide, s), s) for s in seeds),
+            "pilot_gap": pilot_gap,
+            "pilot_ok": bool(pilot_gap <= within + 1e-9),
+            "pilot_seeds": sum(ok(a, p.seed) for a, p in zip(picked, cases, strict=True)),
+            "pilot_picks": [p.winner for p in cases],
+            "seeds": len(cases) or len(seeds),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -96,6 +148,7 @@ class TransferStudyResult:
         return cls(
             d["config"], d["backbone"], d["backbone_accuracy"], d["source"], dict(d["chance"]),
             [QuadrantInfo(**q) for q in d["quadrants"]], [RunRow(**r) for r in d["runs"]],
+            [PilotCase(**p) for p in d.get("pilots", [])],
         )  # fmt: skip
 
 
@@ -125,34 +178,80 @@ def _train_backbone(cfg: TransferStudyConfig, source: ImageData) -> tuple[Path, 
     return Path(res.run_dir), res.test.accuracy if res.test is not None else math.nan
 
 
+def balanced_test(data: ImageData, limit: int | None) -> ImageData:
+    """The first limit // classes test images of each class (all when limit is None); the
+    training and validation splits unchanged. Shapes: as `data`."""
+    import dataclasses
+
+    if limit is None:
+        return data
+    per = max(1, limit // data.num_classes)
+    keep = torch.cat([torch.nonzero(data.test_y == c)[:per, 0] for c in range(data.num_classes)])
+    keep = keep.sort().values
+    return dataclasses.replace(data, test_x=data.test_x[keep], test_y=data.test_y[keep])
+
+
+def _given_backbone(spec: str, log: Callable[[str], None]) -> tuple[Any, ImageData | None]:
+    """The backbone named by `spec` and its source data (None: ImageNet, torchvision, or a
+    run whose data is not on this machine)."""
+    from cnnlab.core.errors import DataError
+    from cnnlab.tasks.transfer.backbones import load_backbone
+    from cnnlab.tasks.transfer.similarity import source_data
+
+    backbone = load_backbone(spec)
+    if spec.startswith(("imagenet:", "torchvision:")):
+        return backbone, None
+    try:
+        return backbone, source_data(spec)
+    except DataError as exc:
+        log(f"source data of {spec} not found ({exc}): similarity not measured")
+        return backbone, None
+
+
 def run(
     cfg: TransferStudyConfig,
     data: ImageData | None = None,
     different: ImageData | None = None,
     log: Callable[[str], None] = lambda s: None,
+    backbone: Any = None,
 ) -> TransferStudyResult:
-    """Train the backbone, diagnose the four targets, train every strategy x seed in each.
+    """Train the backbone (or take cfg.backbone), diagnose the four targets, train every
+    strategy x seed in each (and the pilot per seed with cfg.pilot).
 
-    `data` and `different` replace loading cfg.data and cfg.different (tests pass tiny sets).
+    `data` and `different` replace loading cfg.data and cfg.different, `backbone` (a
+    Backbone) replaces loading cfg.backbone (tests pass tiny ones).
     Shapes: images (N, C, H, W) uint8; the different target is adapted to the backbone.
     """
     from cnnlab.tasks.transfer.backbones import load_backbone
 
+    given, source = backbone is not None or cfg.backbone is not None, None
+    if given and backbone is None:  # a wrong name fails before any data is loaded
+        backbone, source = _given_backbone(str(cfg.backbone), log)
     data = data if data is not None else load_dataset(cfg.data, seed=0)
-    # every class list is checked before the backbone trains
-    source = select_classes(data, class_indices(cfg.source_classes, "source_classes"))
     similar = select_classes(data, class_indices(cfg.similar_classes, "similar_classes"))
     different = different if different is not None else load_dataset(cfg.different, seed=0)
     if cfg.different_classes is not None:
         different = select_classes(
             different, class_indices(cfg.different_classes, "different_classes")
         )
-    if cfg.train_limit is not None:
-        source = per_class_subset(source, max(1, cfg.train_limit // source.num_classes), 0)
-    folder, backbone_acc = _train_backbone(cfg, source)
-    backbone = load_backbone(folder)
-    log(f"backbone: {folder} ({cfg.backbone_model}, test accuracy {backbone_acc:.1%})")
-    result = TransferStudyResult(asdict(cfg), str(folder), backbone_acc, source.source)
+    similar, different = (
+        balanced_test(similar, cfg.test_limit),
+        balanced_test(different, cfg.test_limit),
+    )
+    if given:
+        folder, backbone_acc = str(cfg.backbone or backbone.source), math.nan
+        log(f"backbone: {backbone.source}")
+    else:  # every class list is checked before the backbone trains
+        source = select_classes(data, class_indices(cfg.source_classes, "source_classes"))
+        if cfg.train_limit is not None:
+            source = per_class_subset(source, max(1, cfg.train_limit // source.num_classes), 0)
+        path, backbone_acc = _train_backbone(cfg, source)
+        backbone, folder = load_backbone(path), str(path)
+        log(f"backbone: {folder} ({cfg.backbone_model}, test accuracy {backbone_acc:.1%})")
+    backbone = backbone.at(cfg.image_size)
+    result = TransferStudyResult(
+        asdict(cfg), folder, backbone_acc, source.source if source is not None else backbone.source
+    )
     targets = {"similar": similar, "different": different}
     for quadrant in QUADRANTS:
         size, kind = quadrant.split(" + ")
@@ -162,31 +261,31 @@ def run(
         def target(seed: int, full: ImageData = full, per: int | None = per) -> ImageData:
             return full if per is None else per_class_subset(full, per, seed)
 
-        d = diagnose(
-            backbone, target(0), source, small_below=cfg.small_below,
-            similar_below=SIMILAR_BELOW, n=cfg.similarity_n,
-        )  # fmt: skip
-        sim = d.similarity
-        info = QuadrantInfo(
-            quadrant=quadrant, target=full.name, images_per_class=d.images_per_class,
-            measured=d.quadrant, proxy_a_distance=sim.proxy_a_distance if sim else math.nan,
-            feature_gap=sim.feature_gap if sim else math.nan, guide=d.strategy,
-            expected=GUIDE[(size, kind == "similar")],
-        )  # fmt: skip
+        info = _diagnosis(cfg, backbone, target(0), source, quadrant)
         result.quadrants.append(info)
         result.chance[quadrant] = 1.0 / full.num_classes
+        measures = (
+            "similarity not measured"
+            if math.isnan(info.proxy_a_distance)
+            else f"PAD {info.proxy_a_distance:.2f}, gap {info.feature_gap:.2f}"
+        )
         log(
-            f"{quadrant}: {full.name}, {d.images_per_class} images/class, PAD "
-            f"{info.proxy_a_distance:.2f}, gap {info.feature_gap:.2f} -> measured "
-            f"{d.quadrant}, guide: {d.strategy}"
+            f"{quadrant}: {full.name}, {info.images_per_class} images/class, {measures} -> "
+            f"measured {info.measured}, guide: {info.guide}"
         )
         small = size == "small"
-        for strategy in cfg.strategy_list:
-            for seed in range(cfg.seeds):
+        train_args = {
+            "lr": cfg.lr, "batch_size": cfg.small_batch_size if small else cfg.batch_size,
+            "train_size": cfg.train_size,
+        }  # fmt: skip
+        for seed in range(cfg.seeds):
+            if cfg.pilot:
+                result.pilots.append(_pilot(cfg, backbone, target(seed), quadrant, info.guide,
+                                            seed, train_args, log))  # fmt: skip
+            for strategy in cfg.strategy_list:
                 r = train_transfer(
-                    backbone, target(seed), strategy, seed=seed, lr=cfg.lr,
-                    epochs=cfg.small_epochs if small else cfg.epochs,
-                    batch_size=cfg.small_batch_size if small else cfg.batch_size,
+                    backbone, target(seed), strategy, seed=seed,
+                    epochs=cfg.small_epochs if small else cfg.epochs, **train_args,
                 )  # fmt: skip
                 result.runs.append(
                     RunRow(quadrant, strategy, seed, r.accuracy, r.train_time_s, r.cut)
@@ -196,3 +295,38 @@ def run(
                     f"({r.train_time_s:.1f} s)"
                 )
     return result
+
+
+def _diagnosis(
+    cfg: TransferStudyConfig, backbone: Any, target: ImageData, source: ImageData | None,
+    quadrant: str,
+) -> QuadrantInfo:  # fmt: skip
+    """The guide's measures for one target. Without source data the similarity cannot be
+    measured: the guide's choice is then the lecture's rule for the quadrant built."""
+    size, kind = quadrant.split(" + ")
+    expected = GUIDE[(size, kind == "similar")]
+    d = diagnose(
+        backbone, target, source, small_below=cfg.small_below, similar_below=SIMILAR_BELOW,
+        n=cfg.similarity_n,
+    )  # fmt: skip
+    sim = d.similarity
+    return QuadrantInfo(
+        quadrant=quadrant, target=target.name, images_per_class=d.images_per_class,
+        measured=d.quadrant, proxy_a_distance=sim.proxy_a_distance if sim else math.nan,
+        feature_gap=sim.feature_gap if sim else math.nan,
+        guide=d.strategy if sim else expected, expected=expected,
+    )  # fmt: skip
+
+
+def _pilot(
+    cfg: TransferStudyConfig, backbone: Any, target: ImageData, quadrant: str, guide: str,
+    seed: int, train_args: dict[str, Any], log: Callable[[str], None],
+) -> PilotCase:  # fmt: skip
+    from cnnlab.tasks.transfer.pilot import run_pilot
+
+    p = run_pilot(backbone, target, guide, epochs=cfg.pilot_epochs, fraction=cfg.pilot_fraction,
+                  strategies=list(cfg.strategy_list), seed=seed, **train_args)  # fmt: skip
+    accs = {r.strategy: r.accuracy for r in p.rows}
+    log(f"  pilot seed {seed}: " + ", ".join(f"{k} {v:.0%}" for k, v in accs.items())
+        + f" -> {p.winner}")  # fmt: skip
+    return PilotCase(quadrant, seed, p.winner, accs, sum(r.seconds for r in p.rows))

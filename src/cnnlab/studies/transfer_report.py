@@ -19,6 +19,10 @@ def _acc(c: dict[str, float], seeds: bool) -> str:
     return f"{c['mean']:.1%}" + (f" ± {c['std']:.1%}" if seeds else "")
 
 
+def _num(v: float) -> str:
+    return "-" if math.isnan(v) else f"{v:.2f}"
+
+
 def plot_quadrants(result: TransferStudyResult) -> Figure:
     """A 2x2 grid (rows small/large, columns similar/different): one bar per strategy, the
     mean test accuracy over seeds with a std error bar; the guide's choice is hatched and
@@ -46,8 +50,12 @@ def plot_quadrants(result: TransferStudyResult) -> Figure:
         ax.grid(axis="y", alpha=0.3)
         ax.set_title(
             f"{quadrant}: {info.target}, {info.images_per_class}/class\n"
-            f"PAD {info.proxy_a_distance:.2f}, gap {info.feature_gap:.2f} -> measured "
-            f"{info.measured}",
+            + (
+                f"PAD {info.proxy_a_distance:.2f}, gap {info.feature_gap:.2f} -> measured "
+                f"{info.measured}"
+                if not math.isnan(info.proxy_a_distance)
+                else "similarity not measured (no source data): the built quadrant's rule"
+            ),
             fontsize=9,
         )
     for ax in axes[:, 0]:
@@ -67,7 +75,7 @@ def summary_table(result: TransferStudyResult) -> tuple[list[str], list[list[str
     body = []
     for q in QUADRANTS:
         info = result.info(q)
-        row = [q, f"{info.proxy_a_distance:.2f}", f"{info.feature_gap:.2f}"]
+        row = [q, _num(info.proxy_a_distance), _num(info.feature_gap)]
         for s in result.strategies:
             c = result.cell(q, s)
             mark = "*" if s == info.guide else ""
@@ -93,8 +101,47 @@ def markdown_table(result: TransferStudyResult) -> str:
         best = result.winner(q)
         best += "" if best == info.guide else f" (guide: {info.guide})"
         first = f"{q} ({info.target}, {info.images_per_class})"
-        row = [first, f"{info.proxy_a_distance:.2f}", f"{info.feature_gap:.2f}", *cells, best]
+        row = [first, _num(info.proxy_a_distance), _num(info.feature_gap), *cells, best]
         lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def pick_table(result: TransferStudyResult) -> str:
+    """Markdown: per quadrant, how far the guide's rule and the pilot's picks fall below the
+    best strategy (mean accuracy), and in how many seeds each was within a point of that
+    seed's best run. Empty when the study ran without the pilot."""
+    if not result.pilots:
+        return ""
+    head = [
+        "quadrant",
+        "best",
+        "guide (rule)",
+        "rule: points below best",
+        "rule: seeds within 1",
+        "pilot picks (per seed)",
+        "pilot: points below best",
+        "pilot: seeds within 1",
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    total = {"rule": 0, "pilot": 0, "seeds": 0, "rule_q": 0, "pilot_q": 0}
+    for q in QUADRANTS:
+        c = result.pick_check(q)
+        n = c["seeds"]
+        total["rule"] += c["rule_seeds"]
+        total["pilot"] += c["pilot_seeds"]
+        total["seeds"] += n
+        total["rule_q"] += c["rule_ok"]
+        total["pilot_q"] += c["pilot_ok"]
+        lines.append("| " + " | ".join([
+            q, result.winner(q), result.info(q).guide, f"{100 * c['rule_gap']:.1f}",
+            f"{c['rule_seeds']}/{n}", ", ".join(c["pilot_picks"]), f"{100 * c['pilot_gap']:.1f}",
+            f"{c['pilot_seeds']}/{n}",
+        ]) + " |")  # fmt: skip
+    lines.append(
+        f"| all | | | within 1 point in {total['rule_q']}/4 quadrants | "
+        f"{total['rule']}/{total['seeds']} | | within 1 point in {total['pilot_q']}/4 quadrants "
+        f"| {total['pilot']}/{total['seeds']} |"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -124,10 +171,21 @@ def transfer_report(result: TransferStudyResult, out: Path) -> Path:
     (out / "table.md").write_text(markdown_table(result))
     cfg = result.config
     headers, body = summary_table(result)
+    if cfg.get("backbone"):
+        made = f"Backbone: {result.source}, given (not trained by the study)."
+    else:
+        made = (
+            f"Backbone: {cfg['backbone_model']} trained {cfg['backbone_epochs']} epoch(s) on "
+            f"{result.source} (test accuracy {result.backbone_accuracy:.1%}), saved as the "
+            f"run {result.backbone}."
+        )
+    sizes = ""
+    if cfg.get("image_size") or cfg.get("train_size"):
+        own = cfg.get("image_size") or "the backbone's own"
+        trained = cfg.get("train_size") or cfg.get("image_size") or "the same"
+        sizes = f" Image side: {own} px for head and early, {trained} px for finetune and retrain."
     text = (
-        f"Backbone: {cfg['backbone_model']} trained {cfg['backbone_epochs']} epoch(s) on "
-        f"{result.source} (test accuracy {result.backbone_accuracy:.1%}), saved as the run "
-        f"{result.backbone}. Small targets: {cfg['small']} images per class "
+        f"{made}{sizes} Small targets: {cfg['small']} images per class "
         f"({cfg['small_epochs']} epochs, batch {cfg['small_batch_size']}); large: "
         f"{cfg['large'] or 'all'} ({cfg['epochs']} epochs, batch {cfg['batch_size']}). "
         f"Each strategy ran {cfg['seeds']} time(s) (seeds), lr {cfg['lr']:g}; accuracy on "
@@ -140,5 +198,18 @@ def transfer_report(result: TransferStudyResult, out: Path) -> Path:
                 images=[Image("accuracy per strategy and quadrant", png)]),
         Section("Where the guide and the measurement differ", "\n\n".join(notes)),
     ]  # fmt: skip
+    picks = pick_table(result)
+    if picks:
+        (out / "picks.md").write_text(picks)
+        rows = [line.strip("|").split(" | ") for line in picks.splitlines()[2:]]
+        head = picks.splitlines()[0].strip("| ").split(" | ")
+        sections.append(Section(
+            "The pilot against the rule",
+            f"In every quadrant and seed the pilot trained each strategy for "
+            f"{cfg['pilot_epochs']} epoch(s) on {cfg['pilot_fraction']:.0%} of each class's "
+            "training images and picked the best on the rest; its pick is then scored by the "
+            "full run of that strategy with the same seed.",
+            tables=[Table(head, [[c.strip() for c in r] for r in rows], "picks")],
+        ))  # fmt: skip
     return write_report(out / "report.html", "Transfer learning: the four cases", sections,
                         subtitle=result.source)  # fmt: skip

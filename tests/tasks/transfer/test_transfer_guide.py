@@ -204,6 +204,7 @@ def test_cli_trains_the_chosen_strategy(run_dir, no_system_data, capsys, tmp_pat
         (["--from", "RUN", "--data", "glyphs", "--cut", "body.9"], "unknown --cut 'body.9'"),
         (["--from", "RUN", "--data", "glyphs", "--strategy", "all"], "unknown --strategy"),
         (["--from", "NOTRUN", "--data", "glyphs"], "not a cnnlab run"),
+        (["--from", "RUN", "--data", "glyphs", "--train_size", "4"], "--train_size must be >= 8"),
     ],
 )
 def test_cli_errors_are_one_line(run_dir, tmp_path, capsys, args, message):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -48,6 +48,39 @@ class Backbone:
     def copy(self) -> Classifier:
         """An independent copy of the model: strategies never change the backbone itself."""
         return copy.deepcopy(self.model)
+
+    def at(self, side: int | None) -> Backbone:
+        """The same network (weights shared, not copied) fed side x side images; None: as is."""
+        if side is None:
+            return self
+        if side < 8:
+            raise ValueError(f"image side must be >= 8, got {side}")
+        if side == self.input_shape[1] == self.input_shape[2]:
+            return self
+        shape = (self.input_shape[0], side, side)
+        was = self.model.training
+        try:  # a network with a fixed flatten size fails here, in one line, not in a step
+            with torch.no_grad():
+                self.model.eval().forward_features(torch.zeros(2, *shape))
+        except RuntimeError as exc:
+            raise ModelError(
+                f"{self.name or 'the backbone'} does not take {side}x{side} images "
+                f"({first_line(exc, 200)}); leave the image size at "
+                f"{self.input_shape[1]}x{self.input_shape[2]}"
+            ) from None
+        finally:
+            self.model.train(was)
+        return replace(self, input_shape=shape)
+
+
+TRAINED = ("finetune", "retrain")  # the strategies that run the backbone backward every step
+
+
+def sized_for(backbone: Backbone, strategy: str, train_size: int | None) -> Backbone:
+    """`backbone` at `train_size` for a strategy that trains it (finetune, retrain: the
+    backward pass costs most at a large side), unchanged for head and early (their frozen
+    part runs once per image set)."""
+    return backbone.at(train_size) if strategy in TRAINED else backbone
 
 
 def load_backbone(

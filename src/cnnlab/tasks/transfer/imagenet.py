@@ -22,6 +22,9 @@ from cnnlab.core.registry import did_you_mean
 PREFIX = "imagenet:"
 NETWORKS = {"efficientnet-lite0": "lite0", "efficientnet-lite1": "lite1",
             "efficientnet-lite2": "lite2"}  # fmt: skip
+# finetune and retrain resize to this side by default (chosen from the table of
+# benchmarks/imagenet_transfer.py in docs/transfer.md: accuracy against training time)
+TRAIN_SIDE = 128
 CACHE_VERSION = 3  # bump when the folder's contents change: older folders are rebuilt
 
 

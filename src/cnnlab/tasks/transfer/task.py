@@ -20,7 +20,7 @@ from cnnlab.engine import runs
 from cnnlab.engine.loop import fit
 from cnnlab.engine.task import Context, Task, num_batches, stride
 from cnnlab.tasks.classify.task import ClassifyTask
-from cnnlab.tasks.transfer.backbones import Backbone, adapt_input
+from cnnlab.tasks.transfer.backbones import Backbone, adapt_input, sized_for
 from cnnlab.tasks.transfer.config import TransferRunConfig
 from cnnlab.tasks.transfer.features import frozen_features
 from cnnlab.tasks.transfer.saved import config_for
@@ -115,7 +115,7 @@ class TransferTask(Task):
             feats = self._features(model, self.data.test_x)
             with torch.no_grad():
                 pred = model.eval().head(feats).argmax(1)
-            return float((pred == self.data.test_y).float().mean()) if len(feats) else 0.0
+            return int((pred == self.data.test_y).sum()) / max(1, len(feats))  # as accuracy()
         return accuracy(model, self.backbone, self.data.test_x, self.data.test_y)
 
 
@@ -135,6 +135,7 @@ def train_transfer(
     accelerator: str = "auto",
     precision: str = "32",
     cache_features: bool = True,
+    train_size: int | None = None,
     **strategy_args: Any,
 ) -> TransferResult:
     """Build `strategy` on `backbone` for `data`, train it through the engine and return its
@@ -143,7 +144,9 @@ def train_transfer(
     0.9), fp32, no augmentation; the last epoch's model. With several devices or nodes it
     trains under DDP (Fabric's auto strategy); the test accuracy is measured by the first
     process (None in the others). head and early run their frozen part once per image set
-    and keep the output (cache_features; see transfer/features.py).
+    and keep the output (cache_features; see transfer/features.py). `train_size`: the image
+    side for finetune and retrain (they run the backbone backward on every step), None: the
+    backbone's own; head and early keep the backbone's side.
     Shapes: data images (N, C, H, W) uint8, adapted to backbone.input_shape per batch.
     """
     if epochs < 1:
@@ -152,6 +155,7 @@ def train_transfer(
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+    backbone = sized_for(backbone, strategy, train_size)
     with tempfile.TemporaryDirectory() as runs_dir:
         cfg = TransferRunConfig(
             epochs=epochs, lr=lr, optimizer="adamw" if optimizer == "adam" else "sgd",
