@@ -106,43 +106,39 @@ def markdown_table(result: TransferStudyResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def pick_table(result: TransferStudyResult) -> str:
-    """Markdown: per quadrant, how far the guide's rule and the pilot's picks fall below the
-    best strategy (mean accuracy), and in how many seeds each was within a point of that
-    seed's best run. Empty when the study ran without the pilot."""
+def pick_rows(result: TransferStudyResult) -> tuple[list[str], list[list[str]]]:
+    """Per quadrant, how far the guide's rule and the pilot's picks fall below the best
+    strategy (mean accuracy), and in how many seeds each was within a point of that seed's
+    best run; a last row sums them. No rows when the study ran without the pilot."""
+    head = ["quadrant", "best", "guide (rule)", "rule: points below best",
+            "rule: seeds within 1", "pilot picks (per seed)", "pilot: points below best",
+            "pilot: seeds within 1"]  # fmt: skip
     if not result.pilots:
-        return ""
-    head = [
-        "quadrant",
-        "best",
-        "guide (rule)",
-        "rule: points below best",
-        "rule: seeds within 1",
-        "pilot picks (per seed)",
-        "pilot: points below best",
-        "pilot: seeds within 1",
-    ]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    total = {"rule": 0, "pilot": 0, "seeds": 0, "rule_q": 0, "pilot_q": 0}
+        return head, []
+    rows, total = [], {"rule": 0, "pilot": 0, "seeds": 0, "rule_q": 0, "pilot_q": 0}
     for q in QUADRANTS:
         c = result.pick_check(q)
         n = c["seeds"]
-        total["rule"] += c["rule_seeds"]
-        total["pilot"] += c["pilot_seeds"]
-        total["seeds"] += n
-        total["rule_q"] += c["rule_ok"]
-        total["pilot_q"] += c["pilot_ok"]
-        lines.append("| " + " | ".join([
+        for key, value in (("rule", c["rule_seeds"]), ("pilot", c["pilot_seeds"]), ("seeds", n),
+                           ("rule_q", c["rule_ok"]), ("pilot_q", c["pilot_ok"])):  # fmt: skip
+            total[key] += value
+        rows.append([
             q, result.winner(q), result.info(q).guide, f"{100 * c['rule_gap']:.1f}",
             f"{c['rule_seeds']}/{n}", ", ".join(c["pilot_picks"]), f"{100 * c['pilot_gap']:.1f}",
             f"{c['pilot_seeds']}/{n}",
-        ]) + " |")  # fmt: skip
-    lines.append(
-        f"| all | | | within 1 point in {total['rule_q']}/4 quadrants | "
-        f"{total['rule']}/{total['seeds']} | | within 1 point in {total['pilot_q']}/4 quadrants "
-        f"| {total['pilot']}/{total['seeds']} |"
-    )
-    return "\n".join(lines) + "\n"
+        ])  # fmt: skip
+    rows.append([
+        "all", "", "", f"within 1 point in {total['rule_q']}/4 quadrants",
+        f"{total['rule']}/{total['seeds']}", "",
+        f"within 1 point in {total['pilot_q']}/4 quadrants", f"{total['pilot']}/{total['seeds']}",
+    ])  # fmt: skip
+    return head, rows
+
+
+def pick_table(result: TransferStudyResult) -> str:
+    """pick_rows as Markdown (picks.md, docs/transfer.md); empty without the pilot."""
+    head, rows = pick_rows(result)
+    return Table(head, rows).markdown() if rows else ""
 
 
 def disagreements(result: TransferStudyResult) -> list[str]:
@@ -198,18 +194,16 @@ def transfer_report(result: TransferStudyResult, out: Path) -> Path:
                 images=[Image("accuracy per strategy and quadrant", png)]),
         Section("Where the guide and the measurement differ", "\n\n".join(notes)),
     ]  # fmt: skip
-    picks = pick_table(result)
-    if picks:
-        (out / "picks.md").write_text(picks)
-        rows = [line.strip("|").split(" | ") for line in picks.splitlines()[2:]]
-        head = picks.splitlines()[0].strip("| ").split(" | ")
+    head, rows = pick_rows(result)
+    if rows:
+        (out / "picks.md").write_text(pick_table(result))
         sections.append(Section(
             "The pilot against the rule",
             f"In every quadrant and seed the pilot trained each strategy for "
             f"{cfg['pilot_epochs']} epoch(s) on {cfg['pilot_fraction']:.0%} of each class's "
             "training images and picked the best on the rest; its pick is then scored by the "
             "full run of that strategy with the same seed.",
-            tables=[Table(head, [[c.strip() for c in r] for r in rows], "picks")],
+            tables=[Table(head, rows, "picks")],
         ))  # fmt: skip
     return write_report(out / "report.html", "Transfer learning: the four cases", sections,
                         subtitle=result.source)  # fmt: skip
