@@ -22,8 +22,8 @@ from cnnlab.core.registry import did_you_mean
 PREFIX = "imagenet:"
 NETWORKS = {"efficientnet-lite0": "lite0", "efficientnet-lite1": "lite1",
             "efficientnet-lite2": "lite2"}  # fmt: skip
-# finetune and retrain resize to this side by default (chosen from the table of
-# benchmarks/imagenet_transfer.py in docs/transfer.md: accuracy against training time)
+# finetune and retrain resize to this side by default: chosen from their accuracy against
+# training time at 64-160 px (docs/transfer.md, "Which side for which strategy")
 TRAIN_SIDE = 128
 CACHE_VERSION = 3  # bump when the folder's contents change: older folders are rebuilt
 
