@@ -40,15 +40,12 @@ def subset(seed: int):
 
 
 def feature_speed(b, x: torch.Tensor, repeats: int = 3) -> float:
-    """Images per second of the frozen network's pooled features (batch 64, as
-    frozen_features runs it, the cache bypassed): the median of `repeats` timed passes."""
-    from cnnlab.tasks.transfer import adapt_input
+    """Images per second of the frozen network's pooled features (frozen_features with the
+    cache off: batch 64, as training computes them): the median of `repeats` timed passes."""
 
     def one() -> float:
         t0 = time.perf_counter()
-        with torch.no_grad():
-            for i in range(0, len(x), 64):
-                b.model.eval().forward_features(adapt_input(x[i : i + 64], b))
+        frozen_features(b.model, b.input_shape, b.mean, b.std, x, cache=False)
         return len(x) / (time.perf_counter() - t0)
 
     return statistics.median(one() for _ in range(repeats))
