@@ -62,6 +62,40 @@ def study_and_picks(folder: Path) -> str:
     return f"{table_md(folder).rstrip()}\n\nThe pilot against the rule:\n\n{picks.read_text()}"
 
 
+PILOT_FOLDS = 4
+
+
+def pilot_folds_table(folder: Path) -> str:
+    """The ImageNet study's pilots run again with PILOT_FOLDS-fold cross-validation (same
+    targets, seeds and epochs; the full runs are not retrained), beside the study's own pilot
+    (one 75/25 split), both scored against the study's full runs."""
+    from cnnlab.studies.transfer import QUADRANTS, TransferStudyResult, repilot
+    from cnnlab.viz.report import Table
+
+    src = ROOT / "docs" / "figures" / "transfer" / "study-imagenet-result.json"
+    one = TransferStudyResult.from_dict(json.loads(src.read_text()))
+    cv = repilot(one, epochs=one.config["pilot_epochs"], folds=PILOT_FOLDS, log=print)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "result.json").write_text(json.dumps(cv.to_dict(), indent=1))
+    rows, ok = [], {"one": [0, 0, 0], "cv": [0, 0, 0]}  # quadrants ok, seeds ok, seeds
+    for q in QUADRANTS:
+        row = [q, one.winner(q)]
+        for key, res in (("one", one), ("cv", cv)):
+            c = res.pick_check(q)
+            ok[key] = [ok[key][0] + c["pilot_ok"], ok[key][1] + c["pilot_seeds"],
+                       ok[key][2] + c["seeds"]]  # fmt: skip
+            row += [", ".join(c["pilot_picks"]), f"{100 * c['pilot_gap']:.1f}",
+                    f"{c['pilot_seeds']}/{c['seeds']}"]  # fmt: skip
+        rows.append(row)
+    secs = {k: sum(p.seconds for p in r.pilots) for k, r in (("one", one), ("cv", cv))}
+    rows.append(["all", ""] + [x for k in ("one", "cv") for x in (
+        f"{secs[k]:.0f} s training", f"within 1 point in {ok[k][0]}/4 quadrants",
+        f"{ok[k][1]}/{ok[k][2]}")])  # fmt: skip
+    head = ["quadrant", "best", "one split: picks", "points below best", "seeds within 1",
+            f"{PILOT_FOLDS} folds: picks", "points below best", "seeds within 1"]  # fmt: skip
+    return Table(head, rows).markdown()
+
+
 def autoencode_table(folder: Path) -> str:
     from cnnlab.viz.report import Table
 
@@ -294,6 +328,13 @@ JOBS: dict[str, Job] = {
         "--out", study_and_picks,
         figures=(("figures/quadrants.png", "transfer/quadrants-imagenet.png"),
                  ("result.json", "transfer/study-imagenet-result.json")),
+    ),
+    "transfer-pilot-folds": Job(
+        "docs/transfer.md", (), "", pilot_folds_table,
+        f"in Python: `repilot(study, epochs=3, folds={PILOT_FOLDS})` on the result.json of "
+        "transfer-study-imagenet (the study's pilots again with cross-validation; its full runs "
+        "are not retrained)",
+        figures=(("result.json", "transfer/study-imagenet-pilot-folds.json"),),
     ),
     "transfer-diagnosis": Job("docs/transfer.md", (), "", diagnosis_table,
                               "in Python: `diagnose(backbone, target, source, seed=s)` for the "

@@ -231,6 +231,27 @@ def test_pilot_per_quadrant_and_seed_and_its_check(given_study, tmp_path: Path):
     assert math.isnan(study_without_pilot.pick_check(q)["pilot_gap"])
 
 
+def test_repilot_reruns_the_pilots_on_the_same_targets(given_study, fashion_small, study):
+    """The study's pilot again with other settings, scored against the stored full runs: the
+    same settings give the same picks (seeded), cross-validation scores every image."""
+    from cnnlab.studies.transfer import repilot
+    from cnnlab.tasks.transfer import load_backbone
+
+    result, _ = given_study
+    _, _, out = study
+    letters = make_glyphs("ABCDE", per_class=44, test_per_class=10, seed=0)
+    kw = {"data": fashion_small, "different": letters, "backbone": load_backbone(out / "backbone")}
+    same = repilot(result, epochs=1, **kw)
+    assert [(p.quadrant, p.seed, p.winner, p.accuracies) for p in same.pilots] == [
+        (p.quadrant, p.seed, p.winner, p.accuracies) for p in result.pilots
+    ]
+    cv = repilot(result, epochs=1, folds=2, **kw)
+    assert cv.runs == result.runs and cv.config["pilot_folds"] == 2
+    small = next(p for p in cv.pilots if p.quadrant == "small + similar")
+    assert all(abs(a * 20 - round(a * 20)) < 1e-6 for a in small.accuracies.values())  # 4 x 5
+    assert cv.pick_check("small + similar")["seeds"] == 2
+
+
 def test_train_size_resizes_the_trained_strategies_only(source_run, fashion_target, monkeypatch):
     import cnnlab.tasks.transfer.task as task_mod
     from cnnlab.tasks.transfer import load_backbone, train_transfer

@@ -138,7 +138,10 @@ class TransferStudyConfig:
         pilot: also run the pilot (`cnnlab transfer --pilot`) in every quadrant and seed, and
             measure how often its pick is within a point of the best, against the rule.
         pilot_epochs: epochs of each pilot run.
-        pilot_fraction: share of each class's training images the pilot trains on.
+        pilot_fraction: share of each class's training images the pilot trains on (with
+            pilot_folds 1).
+        pilot_folds: 1: the pilot scores on one held-out part (1 - pilot_fraction); k >= 2:
+            k-fold cross-validation, every training image scored once (k times the cost).
         backbone_model: registered model trained on the source classes (see cnnlab models).
         backbone_epochs: epochs of the backbone's training.
         train_limit: train the backbone on a class-balanced subset of this many source images
@@ -172,6 +175,7 @@ class TransferStudyConfig:
     pilot: bool = False
     pilot_epochs: int = 3
     pilot_fraction: float = 0.75
+    pilot_folds: int = 1
     backbone_model: str = "cnn-bn"
     backbone_epochs: int = 5
     train_limit: int | None = None
@@ -186,7 +190,7 @@ class TransferStudyConfig:
 
     def __post_init__(self) -> None:
         for name in ("seeds", "backbone_epochs", "epochs", "small_epochs", "batch_size",
-                     "small_batch_size", "small_below", "pilot_epochs"):  # fmt: skip
+                     "small_batch_size", "small_below", "pilot_epochs", "pilot_folds"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("image_size", "train_size"):

@@ -228,16 +228,7 @@ def run(
     if given and backbone is None:  # a wrong name fails before any data is loaded
         backbone, source = _given_backbone(str(cfg.backbone), log)
     data = data if data is not None else load_dataset(cfg.data, seed=0)
-    similar = select_classes(data, class_indices(cfg.similar_classes, "similar_classes"))
-    different = different if different is not None else load_dataset(cfg.different, seed=0)
-    if cfg.different_classes is not None:
-        different = select_classes(
-            different, class_indices(cfg.different_classes, "different_classes")
-        )
-    similar, different = (
-        balanced_test(similar, cfg.test_limit),
-        balanced_test(different, cfg.test_limit),
-    )
+    targets = study_targets(cfg, data, different)
     if given:
         folder, backbone_acc = str(cfg.backbone or backbone.source), math.nan
         log(f"backbone: {backbone.source}")
@@ -252,14 +243,12 @@ def run(
     result = TransferStudyResult(
         asdict(cfg), folder, backbone_acc, source.source if source is not None else backbone.source
     )
-    targets = {"similar": similar, "different": different}
     for quadrant in QUADRANTS:
         size, kind = quadrant.split(" + ")
         full = targets[kind]
-        per = cfg.small if size == "small" else cfg.large
 
-        def target(seed: int, full: ImageData = full, per: int | None = per) -> ImageData:
-            return full if per is None else per_class_subset(full, per, seed)
+        def target(seed: int, quadrant: str = quadrant) -> ImageData:
+            return quadrant_target(cfg, targets, quadrant, seed)
 
         info = _diagnosis(cfg, backbone, target(0), source, quadrant)
         result.quadrants.append(info)
@@ -274,10 +263,7 @@ def run(
             f"measured {info.measured}, guide: {info.guide}"
         )
         small = size == "small"
-        train_args = {
-            "lr": cfg.lr, "batch_size": cfg.small_batch_size if small else cfg.batch_size,
-            "train_size": cfg.train_size,
-        }  # fmt: skip
+        train_args = _train_args(cfg, small)
         for seed in range(cfg.seeds):
             if cfg.pilot:
                 result.pilots.append(_pilot(cfg, backbone, target(seed), quadrant, info.guide,
@@ -295,6 +281,78 @@ def run(
                     f"({r.train_time_s:.1f} s)"
                 )
     return result
+
+
+def study_targets(
+    cfg: TransferStudyConfig, data: ImageData, different: ImageData | None = None
+) -> dict[str, ImageData]:
+    """The study's two target sets, "similar" (cfg.similar_classes of `data`) and "different"
+    (cfg.different, or `different` when given), each tested on cfg.test_limit images.
+    Shapes: images (N, C, H, W) uint8."""
+    similar = select_classes(data, class_indices(cfg.similar_classes, "similar_classes"))
+    different = different if different is not None else load_dataset(cfg.different, seed=0)
+    if cfg.different_classes is not None:
+        different = select_classes(
+            different, class_indices(cfg.different_classes, "different_classes")
+        )
+    return {
+        "similar": balanced_test(similar, cfg.test_limit),
+        "different": balanced_test(different, cfg.test_limit),
+    }
+
+
+def quadrant_target(
+    cfg: TransferStudyConfig, targets: dict[str, ImageData], quadrant: str, seed: int
+) -> ImageData:
+    """The training images one quadrant and seed trains on: cfg.small (small) or cfg.large
+    (large; None: all) images of each class, drawn with `seed`."""
+    size, kind = quadrant.split(" + ")
+    per = cfg.small if size == "small" else cfg.large
+    return targets[kind] if per is None else per_class_subset(targets[kind], per, seed)
+
+
+def _train_args(cfg: TransferStudyConfig, small: bool) -> dict[str, Any]:
+    return {"lr": cfg.lr, "batch_size": cfg.small_batch_size if small else cfg.batch_size,
+            "train_size": cfg.train_size}  # fmt: skip
+
+
+def repilot(
+    result: TransferStudyResult,
+    epochs: int = 3,
+    fraction: float = 0.75,
+    folds: int = 1,
+    data: ImageData | None = None,
+    different: ImageData | None = None,
+    backbone: Any = None,
+    log: Callable[[str], None] = lambda s: None,
+) -> TransferStudyResult:
+    """The study's pilots run again with other settings (epochs, fraction, folds) on the same
+    targets and seeds, scored against the full runs already in `result` (which are not
+    retrained). `data`, `different` and `backbone` replace loading them, as in run().
+    Returns a copy of `result` with the new pilots and their settings in its config."""
+    import dataclasses
+
+    from cnnlab.tasks.transfer.backbones import load_backbone
+
+    cfg = dataclasses.replace(
+        TransferStudyConfig(**result.config),
+        pilot=True, pilot_epochs=epochs, pilot_fraction=fraction, pilot_folds=folds,
+    )  # fmt: skip
+    backbone = (backbone if backbone is not None else load_backbone(result.backbone)).at(
+        cfg.image_size
+    )
+    data = data if data is not None else load_dataset(cfg.data, seed=0)
+    targets = study_targets(cfg, data, different)
+    pilots = []
+    for quadrant in [q.quadrant for q in result.quadrants]:
+        log(f"{quadrant}:")
+        seeds = sorted({r.seed for r in result.runs if r.quadrant == quadrant})
+        for seed in seeds:
+            target = quadrant_target(cfg, targets, quadrant, seed)
+            args = _train_args(cfg, quadrant.startswith("small"))
+            guide = result.info(quadrant).guide
+            pilots.append(_pilot(cfg, backbone, target, quadrant, guide, seed, args, log))
+    return dataclasses.replace(result, config=asdict(cfg), pilots=pilots)
 
 
 def _diagnosis(
@@ -325,7 +383,8 @@ def _pilot(
     from cnnlab.tasks.transfer.pilot import run_pilot
 
     p = run_pilot(backbone, target, guide, epochs=cfg.pilot_epochs, fraction=cfg.pilot_fraction,
-                  strategies=list(cfg.strategy_list), seed=seed, **train_args)  # fmt: skip
+                  strategies=list(cfg.strategy_list), seed=seed, folds=cfg.pilot_folds,
+                  **train_args)  # fmt: skip
     accs = {r.strategy: r.accuracy for r in p.rows}
     log(f"  pilot seed {seed}: " + ", ".join(f"{k} {v:.0%}" for k, v in accs.items())
         + f" -> {p.winner}")  # fmt: skip

@@ -10,7 +10,7 @@ from tests.conftest import one_line_error
 
 import cnnlab
 from cnnlab.cli import main
-from cnnlab.tasks.transfer.pilot import PilotResult, PilotRow, pilot_split
+from cnnlab.tasks.transfer.pilot import PilotResult, PilotRow, pilot_folds, pilot_split
 
 
 def test_pilot_split_is_class_balanced_disjoint_and_leaves_the_test_split(fashion_target):
@@ -26,6 +26,27 @@ def test_pilot_split_is_class_balanced_disjoint_and_leaves_the_test_split(fashio
     assert all(bytes(x.numpy().tobytes()) in train_rows for x in split.test_x)
     with pytest.raises(ValueError, match="pilot_fraction"):
         pilot_split(data, 1.0, seed=0)
+
+
+def test_pilot_folds_score_every_training_image_once(fashion_target):
+    data = fashion_target
+    splits = pilot_folds(data, 4, seed=0)
+    assert len(splits) == 4
+    scored = [bytes(x.numpy().tobytes()) for s in splits for x in s.test_x]
+    assert sorted(scored) == sorted(bytes(x.numpy().tobytes()) for x in data.train_x)
+    for s in splits:
+        assert len(s.train_y) + len(s.test_y) == len(data.train_y)
+        held = {bytes(x.numpy().tobytes()) for x in s.test_x}
+        assert not any(bytes(x.numpy().tobytes()) in held for x in s.train_x)
+        for c in range(data.num_classes):  # each class split into near-equal parts
+            n = int((data.train_y == c).sum())
+            assert int((s.test_y == c).sum()) in (n // 4, -(-n // 4))
+    assert [s.test_y.tolist() for s in pilot_folds(data, 4, seed=0)] == [
+        s.test_y.tolist() for s in splits
+    ]  # seeded
+    few = pilot_split(data, 0.5, seed=0)  # fewer images a class than folds
+    with pytest.raises(ValueError, match="pilot folds need"):
+        pilot_folds(few, 10_000, seed=0)
 
 
 def test_verdict_says_by_how_much_the_pilot_disagrees() -> None:
@@ -83,3 +104,10 @@ def test_run_pilot_on_a_learnable_target_beats_chance(source_run) -> None:
                   strategies=["head", "early"])  # fmt: skip
     assert p.names == ["head", "early"] and p.winner in p.names
     assert p.row(p.winner).accuracy > 1.5 / data.num_classes  # well above chance
+    cv = run_pilot(load_backbone(source_run), data, "early", epochs=1, lr=3e-3, batch_size=32,
+                   strategies=["head"], folds=3)  # fmt: skip
+    assert cv.held_out == len(data.train_y) and cv.folds == 3  # every training image scored
+    assert abs(cv.rows[0].accuracy * cv.held_out - round(cv.rows[0].accuracy * cv.held_out)) < 1e-6
+    assert "3 folds" in cv.verdict()
+    with pytest.raises(ValueError, match="pilot_folds must be >= 1"):
+        run_pilot(load_backbone(source_run), data, "head", folds=0)

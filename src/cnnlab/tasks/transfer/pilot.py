@@ -31,9 +31,10 @@ class PilotResult:
     rows: list[PilotRow]
     winner: str
     guide: str
-    train_images: int
-    held_out: int
+    train_images: int  # per pilot run (with folds: the mean over the folds)
+    held_out: int  # images scored, all runs together (with folds: every training image)
     notes: list[str] = field(default_factory=list)
+    folds: int = 1  # 1: one split by fraction; k: k-fold cross-validation
 
     def row(self, strategy: str) -> PilotRow:
         return next(r for r in self.rows if r.strategy == strategy)
@@ -41,13 +42,14 @@ class PilotResult:
     def verdict(self) -> str:
         """One sentence: whether the pilot agreed with the guide's rule, and by how much."""
         w, g = self.row(self.winner), self.row(self.guide) if self.guide in self.names else None
+        on = f"{self.held_out} held-out training images" + (
+            f", {self.folds} folds" if self.folds > 1 else ""
+        )
         if g is None or self.winner == self.guide:
-            return (f"the pilot agrees with the guide: {self.winner} "
-                    f"({w.accuracy:.1%} on {self.held_out} held-out training images)")  # fmt: skip
+            return f"the pilot agrees with the guide: {self.winner} ({w.accuracy:.1%} on {on})"
         gap = 100 * (w.accuracy - g.accuracy)
         return (f"the pilot disagrees with the guide: {self.winner} {w.accuracy:.1%} against the "
-                f"guide's {self.guide} {g.accuracy:.1%} (+{gap:.1f} points on {self.held_out} "
-                "held-out training images)")  # fmt: skip
+                f"guide's {self.guide} {g.accuracy:.1%} (+{gap:.1f} points on {on})")  # fmt: skip
 
     @property
     def names(self) -> list[str]:
@@ -81,6 +83,35 @@ def pilot_split(data: ImageData, fraction: float, seed: int) -> ImageData:
     )  # fmt: skip
 
 
+def pilot_folds(data: ImageData, folds: int, seed: int) -> list[ImageData]:
+    """k-fold cross-validation splits of the training images, class by class: in split i the
+    i-th part of every class scores (as the test split) and the other parts train, so every
+    training image is scored once. Each class needs at least `folds` images.
+    Shapes: each split as `data`."""
+    if folds < 2:
+        raise ValueError(f"pilot_folds must be >= 2 for cross-validation, got {folds}")
+    g = torch.Generator().manual_seed(seed)
+    parts: list[list[torch.Tensor]] = [[] for _ in range(folds)]
+    for c in range(data.num_classes):
+        idx = torch.nonzero(data.train_y == c)[:, 0]
+        if len(idx) < folds:
+            raise ValueError(f"{folds} pilot folds need {folds} training images of each "
+                             f"class; class {data.classes[c]!r} has {len(idx)} (use fewer "
+                             "folds)")  # fmt: skip
+        idx = idx[torch.randperm(len(idx), generator=g)]
+        for i, part in enumerate(torch.tensor_split(idx, folds)):
+            parts[i].append(part)
+    splits = []
+    for i in range(folds):
+        te = torch.cat(parts[i]).sort().values
+        tr = torch.cat([t for j in range(folds) if j != i for t in parts[j]]).sort().values
+        splits.append(dataclasses.replace(
+            data, train_x=data.train_x[tr], train_y=data.train_y[tr],
+            test_x=data.train_x[te], test_y=data.train_y[te],
+        ))  # fmt: skip
+    return splits
+
+
 def run_pilot(
     backbone: Backbone,
     data: ImageData,
@@ -90,22 +121,35 @@ def run_pilot(
     strategies: list[str] | None = None,
     seed: int = 0,
     log=None,  # noqa: ANN001 (a callable taking one line, or None)
+    folds: int = 1,
     **train_args: Any,
 ) -> PilotResult:
     """Train each strategy for `epochs` on `fraction` of each class's training images and
-    score it on the rest; the winner is the most accurate (the guide's choice wins a tie,
-    then the faster). `train_args` go to train_transfer (lr, batch_size, grid, ...)."""
+    score it on the rest (folds=1), or on k-1 of `folds` class-balanced parts and score it on
+    the k-th, k times (folds >= 2: every training image is scored once; the accuracy is over
+    all of them). The winner is the most accurate (the guide's choice wins a tie, then the
+    faster). `train_args` go to train_transfer (lr, batch_size, grid, ...)."""
     if epochs < 1:
         raise ValueError(f"pilot_epochs must be >= 1, got {epochs}")
+    if folds < 1:
+        raise ValueError(f"pilot_folds must be >= 1 (1: one split by pilot_fraction, k >= 2: "
+                         f"k-fold cross-validation), got {folds}")  # fmt: skip
     names = strategies or STRATEGIES.names()
-    split = pilot_split(data, fraction, seed)
+    splits = [pilot_split(data, fraction, seed)] if folds == 1 else pilot_folds(data, folds, seed)
     rows = []
     for name in names:
         extra = {k: v for k, v in train_args.items() if k not in ("grid", "cut") or name == "early"}
-        r = train_transfer(backbone, split, name, epochs=epochs, seed=seed, **extra)
-        rows.append(PilotRow(name, float(r.accuracy), float(r.train_time_s), r.cut))
+        right, seconds, cut = 0, 0.0, ""
+        for split in splits:
+            r = train_transfer(backbone, split, name, epochs=epochs, seed=seed, **extra)
+            right += round(float(r.accuracy) * len(split.test_y))  # accuracy is exactly k/N
+            seconds, cut = seconds + float(r.train_time_s), r.cut
+        acc = right / sum(len(s.test_y) for s in splits)
+        rows.append(PilotRow(name, acc, seconds, cut))
         if log is not None:
-            cut = f" (cut after {r.cut})" if r.cut else ""
-            log(f"pilot {name}{cut}: {r.accuracy:.1%} in {r.train_time_s:.1f} s")
+            at = f" (cut after {cut})" if cut else ""
+            log(f"pilot {name}{at}: {acc:.1%} in {seconds:.1f} s")
     best = max(rows, key=lambda r: (round(r.accuracy, 6), r.strategy == guide, -r.seconds))
-    return PilotResult(rows, best.strategy, guide, len(split.train_y), len(split.test_y))
+    train_images = round(sum(len(s.train_y) for s in splits) / len(splits))
+    held = sum(len(s.test_y) for s in splits)
+    return PilotResult(rows, best.strategy, guide, train_images, held, folds=folds)
