@@ -49,6 +49,13 @@ def register(sub: Any) -> dict:
         help="share of each class's training images the pilot trains on (the rest scores it)",
     )
     p.add_argument(
+        "--pilot_folds",
+        type=int,
+        default=1,
+        help="1: score on one held-out part (see --pilot_fraction); k >= 2: k-fold "
+        "cross-validation, every training image scored once (k times the pilot's cost)",
+    )
+    p.add_argument(
         "--source",
         type=str | None,
         default=None,
@@ -181,16 +188,19 @@ def _pilot(ns: Any, backbone: Any, target: Any, guide: str, train_size: int | No
     from cnnlab.tasks.transfer.pilot import run_pilot
 
     extra: dict[str, Any] = {"cut": ns.cut} if ns.cut is not None else {}
-    console.print(f"pilot: every strategy for {ns.pilot_epochs} epoch(s) on "
-                  f"{ns.pilot_fraction:.0%} of each class's training images ...")  # fmt: skip
+    part = (f"{ns.pilot_fraction:.0%} of each class's training images" if ns.pilot_folds == 1
+            else f"{ns.pilot_folds} folds of the training images")  # fmt: skip
+    console.print(f"pilot: every strategy for {ns.pilot_epochs} epoch(s) on {part} ...")
     p = run_pilot(
         backbone, target, guide, epochs=ns.pilot_epochs, fraction=ns.pilot_fraction,
         seed=ns.seed, lr=ns.lr, batch_size=ns.batch_size, precision=ns.precision, grid=ns.grid,
-        train_size=train_size, **extra,
+        train_size=train_size, folds=ns.pilot_folds, **extra,
     )  # fmt: skip
     rows = [[r.strategy + (" *" if r.strategy == guide else ""), f"{r.accuracy:.1%}",
              f"{r.seconds:.1f}", r.cut or "-"] for r in p.rows]  # fmt: skip
-    title = f"pilot: {p.train_images} images train, {p.held_out} score (* the guide's choice)"
+    each = f" in each of {p.folds} folds" if p.folds > 1 else ""
+    title = (f"pilot: {p.train_images} images train{each}, {p.held_out} score "
+             "(* the guide's choice)")  # fmt: skip
     console.print(table(["strategy", "held-out accuracy", "seconds", "cut"], rows, title))
     console.print(p.verdict())
     return p
@@ -213,7 +223,7 @@ def run_transfer(ns: Any) -> int:
         )
     if ns.name is not None:
         check_name(ns.name)
-    for name in ("epochs", "devices", "num_nodes", "pilot_epochs"):  # before anything loads
+    for name in ("epochs", "devices", "num_nodes", "pilot_epochs", "pilot_folds"):  # first
         if ns[name] < 1:
             raise ValueError(f"--{name} must be >= 1, got {ns[name]}")
     if ns.pilot and strategy != "auto":

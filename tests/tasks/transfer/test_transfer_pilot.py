@@ -57,10 +57,12 @@ def test_verdict_says_by_how_much_the_pilot_disagrees() -> None:
     assert "agrees" in PilotResult(rows, "early", "early", 80, 20).verdict()
 
 
-def test_cli_pilot_trains_the_winner_and_records_the_table(run_dir_pilot, capsys, tmp_path):
+@pytest.mark.parametrize("folds", [1, 2])
+def test_cli_pilot_trains_the_winner_and_records_the_table(run_dir_pilot, capsys, tmp_path,
+                                                           folds):  # fmt: skip
     rc = main(["transfer", "--from", str(run_dir_pilot), "--data", "glyphs", "--train_limit",
                "100", "--pilot", "--pilot_epochs", "1", "--epochs", "1",
-               "--runs_dir", str(tmp_path)])  # fmt: skip
+               "--pilot_folds", str(folds), "--runs_dir", str(tmp_path)])  # fmt: skip
     out = capsys.readouterr().out
     assert rc == 0, out
     for name in ("head", "early", "finetune", "retrain"):
@@ -74,7 +76,11 @@ def test_cli_pilot_trains_the_winner_and_records_the_table(run_dir_pilot, capsys
     winner = next(r for r in pilot["rows"] if r["strategy"] == pilot["winner"])
     assert winner["accuracy"] == best  # the most accurate pilot run won ...
     assert res["transfer"]["strategy"] == pilot["winner"]  # ... and was trained in full
-    assert pilot["train_images"] + pilot["held_out"] == 100
+    if folds == 1:
+        assert pilot["train_images"] + pilot["held_out"] == 100
+    else:  # every training image scored once, each fold trains on the rest
+        assert pilot["held_out"] == 100 and pilot["train_images"] == 50 and pilot["folds"] == 2
+        assert "in each of 2 folds" in out
 
 
 @pytest.mark.parametrize(
@@ -83,6 +89,7 @@ def test_cli_pilot_trains_the_winner_and_records_the_table(run_dir_pilot, capsys
         (["--pilot", "--strategy", "head"], "--pilot chooses the strategy"),
         (["--pilot", "--pilot_fraction", "1.5"], "--pilot_fraction must be in (0, 1)"),
         (["--pilot", "--pilot_epochs", "0"], "--pilot_epochs must be >= 1"),
+        (["--pilot", "--pilot_folds", "0"], "--pilot_folds must be >= 1"),
     ],
 )
 def test_cli_pilot_errors_are_one_line(run_dir_pilot, capsys, args, message):
