@@ -2,9 +2,12 @@
 1 s, a prediction with feature maps under 200 ms end to end for cnn-bn, a metric written ->
 shown under 1 s), with the server's memory at idle; it also takes the screenshots of
 docs/app.md. The server runs as `cnnlab serve` in its own process, over a runs folder with a
-cnn-bn and an mlp run (copied from runs/doc-tables/demo when there, else trained here).
+cnn-bn and an mlp run (copied from runs/doc-tables/demo when there, else trained here) and
+the lecture's book (`lecture/` when `cnnlab lecture` built it there, else a quick book of a
+few sections built here) for the Lecture tab's screenshot.
 
     python benchmarks/app_speed.py [--repeats 10]
+    python benchmarks/app_speed.py --only_lecture      # only docs/figures/app/lecture.png
 """
 
 from __future__ import annotations
@@ -66,6 +69,39 @@ def runs_folder(tmp: Path) -> Path:
     return runs
 
 
+LECTURE_SECTIONS = "stride,padding,pooling"  # the quick book's sections: about 20 s
+LECTURE_SHOT = 1250  # px of the Lecture tab's top in its screenshot
+
+
+def lecture_book(tmp: Path, given: str | None) -> Path:
+    """The book the Lecture tab shows: `given`, else lecture/ when built, else a quick book
+    of LECTURE_SECTIONS built in `tmp` as `cnnlab lecture --out lecture` (the server runs
+    in `tmp`, so the page and the commands name the folder as a reader's would)."""
+    if given:
+        return Path(given).resolve()
+    if (ROOT / "lecture" / "index.html").is_file():
+        return ROOT / "lecture"
+    subprocess.run([sys.executable, "-m", "cnnlab", "lecture", "--out", "lecture", "--sections",
+                    LECTURE_SECTIONS, "--progress", "false"], check=True, cwd=tmp,
+                   capture_output=True)  # fmt: skip
+    return tmp / "lecture"
+
+
+def shoot_lecture(page) -> None:
+    """docs/figures/app/lecture.png: the Lecture tab's top (the book's line, the sections,
+    the first sections with their measured sentence, command, figure and live part)."""
+    page.click("nav button[data-tab=lecture]")
+    page.wait_for_selector(".lesson")
+    for img in page.query_selector_all(".lesson img"):  # lazy images: bring each into view
+        img.scroll_into_view_if_needed()
+    page.wait_for_function("[...document.querySelectorAll('.lesson img')]"
+                           ".every(i => i.complete && i.naturalWidth > 0)")  # fmt: skip
+    page.evaluate("window.scrollTo(0, 0)")
+    tall = min(LECTURE_SHOT, page.evaluate("document.documentElement.scrollHeight"))
+    page.screenshot(path=str(SHOTS / "lecture.png"), full_page=True,
+                    clip={"x": 0, "y": 0, "width": DESK["width"], "height": tall})  # fmt: skip
+
+
 DESK = {"width": 1100, "height": 820}
 PHONE = {"width": 390, "height": 844}  # a phone held upright
 
@@ -87,19 +123,33 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=10)
     ap.add_argument("--no_write", action="store_true", help="print only, leave docs/ alone")
+    ap.add_argument(
+        "--lecture",
+        type=str,
+        default=None,
+        help="the book for the Lecture tab (default: lecture/, else a quick one)",
+    )
+    ap.add_argument(
+        "--only_lecture",
+        action="store_true",
+        help="only the Lecture tab's screenshot (no runs, no measurements)",
+    )
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
     from cnnlab.data.examples import EXAMPLES
 
     tmp = Path(tempfile.mkdtemp())
-    runs = runs_folder(tmp)
+    book = lecture_book(tmp, args.lecture)
+    runs = tmp / "runs" if args.only_lecture else runs_folder(tmp)
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
+    shown = book.name if book.parent == tmp else str(book)  # the folder as the page names it
     server = subprocess.Popen([sys.executable, "-m", "cnnlab", "serve", "--runs_dir", str(runs),
-                               "--port", str(port)], stdout=subprocess.PIPE, text=True)  # fmt: skip
+                               "--lecture", shown, "--port", str(port)], cwd=tmp,
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
     server.stdout.readline()  # the line with the URL: uvicorn starts right after
     time.sleep(1.5)
@@ -107,6 +157,15 @@ def main() -> None:
     loads, predicts, lives = [], [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        if args.only_lecture:
+            page = browser.new_page(viewport=DESK)
+            page.goto(url)
+            shoot_lecture(page)
+            browser.close()
+            server.terminate()
+            server.wait(10)
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
         for _ in range(args.repeats):
             page = browser.new_page()
             page.goto(url)
@@ -178,6 +237,7 @@ def main() -> None:
                                ".includes('finished')", timeout=300_000)  # fmt: skip
         page.wait_for_function("document.querySelector('#train-kernels').src.length > 0")
         shoot(page, "train")
+        shoot_lecture(page)
         browser.close()
     server.terminate()
     server.wait(10)

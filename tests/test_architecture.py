@@ -12,7 +12,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "cnnlab"
 # DESIGN.md's layers, lowest first; a module may import its own layer or a lower one
 LAYERS = ["core", "mechanics", "nn", "data", "models", "viz", "engine", "tasks", "studies",
-          "export", "app", "cli"]  # fmt: skip
+          "lecture", "export", "app", "cli"]  # fmt: skip
 TOP = len(LAYERS)  # cnnlab/__init__.py and __main__.py: the public face, above everything
 VIZ_MAY_IMPORT = {"core", "mechanics", "viz"}
 

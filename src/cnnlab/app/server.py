@@ -1,9 +1,10 @@
 """`cnnlab serve`: the web app. One FastAPI application: the page (plain HTML, CSS and JS from
 `app/static`, no build step, nothing from a CDN) and the JSON API it uses under /api/
 (documented at /docs by FastAPI). Every file a request names goes through `runs.resolve`:
-nothing outside the runs folder is ever read.
+nothing outside the runs folder is ever read; the lecture's book (`cnnlab lecture`) is read
+from its own folder, its files through `lecture.resolve_file`.
 
-    app = create_app("runs")     # then: uvicorn.run(app, host="127.0.0.1", port=8765)
+    app = create_app("runs", "lecture")  # then: uvicorn.run(app, host="127.0.0.1", port=8765)
 """
 
 from __future__ import annotations
@@ -47,9 +48,10 @@ def explanation(e: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def create_app(runs_dir: str | Path = "runs") -> FastAPI:
-    """The app, serving the run folders under `runs_dir`."""
+def create_app(runs_dir: str | Path = "runs", lecture_dir: str | Path = "lecture") -> FastAPI:
+    """The app, serving the run folders under `runs_dir` and the book in `lecture_dir`."""
     root = Path(runs_dir)
+    book_dir = Path(lecture_dir)
     app = FastAPI(title="cnnlab", description="cnnlab's web app: the convolution explainer "
                   "and your own runs, opened up.", version="1")  # fmt: skip
 
@@ -154,6 +156,26 @@ def create_app(runs_dir: str | Path = "runs") -> FastAPI:
         if task == "autoencode":
             return guarded(trying.try_reconstruct, folder, data, file.filename or "", invert)
         return guarded(trying.try_image, folder, data, file.filename or "", invert, topk)
+
+    @app.get("/api/lecture")
+    def lecture() -> dict[str, Any]:
+        """The book that `cnnlab lecture` built: every built section in the lecture's order
+        (point, claim, measured with its verdict, commands, figures, tables, notes, and how the
+        page opens its live part), and the titles of the sections not built; `built` is false
+        when the folder is missing or empty."""
+        from cnnlab.app.lecture import book
+
+        return book(book_dir)
+
+    @app.get("/lecture/files/{name:path}")
+    def lecture_file(name: str) -> FileResponse:
+        """A file of the book (a figure, index.html): only from inside the book's folder."""
+        from cnnlab.app.lecture import resolve_file
+
+        path = resolve_file(book_dir, name)
+        if path is None:
+            raise HTTPException(404, f"the book has no file {name!r}")
+        return FileResponse(path)
 
     from cnnlab.app.training import Trainer
 

@@ -32,7 +32,7 @@ COMMANDS |= {
     "listen": ("sound", "find keywords in a long recording"),
     "play": ("rl", "play with a trained agent (returns, a GIF)"),
     "grasp": ("robotics", "grasp with a simulated arm where a locate run says"),
-    "serve": ("serve", "the web app (explainer, runs) on 127.0.0.1:8765"),
+    "serve": ("serve", "the web app (lecture, explainer, runs) on 127.0.0.1:8765"),
     "export": ("export", "export a run as ONNX, checked with onnxruntime"),
     "compare": ("compare", "compare models (mlp-vs-cnn, text, keywords)"),
     "demo": ("compare", "MLP vs CNN on Fashion-MNIST with a report (~2 min)"),
@@ -42,6 +42,7 @@ COMMANDS |= {
     "explain": ("explain", "animate convolution or pooling (GIF + sheet)"),
     "transfer": ("transfer", "diagnose the transfer case and run its strategy"),
     "sample": ("autoencode", "draw new images from a VAE run; interpolate codes"),
+    "lecture": ("lecture", "build the lecture as a book of runs on this machine"),
 }
 GROUPS = sorted({group for group, _ in COMMANDS.values()})
 
@@ -78,6 +79,8 @@ def group_module(group: str) -> Any:
         from cnnlab.cli import rl as module
     elif group == "robotics":
         from cnnlab.cli import robotics as module
+    elif group == "lecture":
+        from cnnlab.cli import lecture as module
     else:
         raise KeyError(group)
     return module
@@ -174,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     command = ns.command
     common.ARGV[:] = args
+    common.MAIN = main
     options = ns[command].as_dict() if hasattr(ns[command], "as_dict") else {}
     try:
         name_runs(ns[command])

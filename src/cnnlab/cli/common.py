@@ -47,6 +47,9 @@ def table(
 PIPED_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 240
 console = Console(soft_wrap=True, width=PIPED_WIDTH)
 ARGV: list[str] = []  # the arguments of this invocation, to tell typed options from defaults
+# cnnlab.cli.main itself, set by main() before a command runs: for a command that runs other
+# commands in this process (cnnlab lecture), without importing the package that imports it
+MAIN: Any = None
 
 
 def given(name: str) -> bool:

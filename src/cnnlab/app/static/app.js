@@ -16,15 +16,21 @@ function fmt(v) {
 }
 
 // ---- tabs ------------------------------------------------------------------------------------
-document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => {
-  document.querySelectorAll("nav button, .tab").forEach((e) => e.classList.remove("active"));
-  b.classList.add("active");
-  $("#" + b.dataset.tab).classList.add("active");
+function showTab(name) {
+  // the tab `name` shown (its button marked), and named in the address (#name: a reload or a
+  // link opens it); the tabs' own loading is done by their buttons' click handlers
+  document.querySelectorAll("header nav button, .tab").forEach((e) => e.classList.remove("active"));
+  $(`header nav button[data-tab=${name}]`).classList.add("active");
+  $("#" + name).classList.add("active");
+  history.replaceState(null, "", "#" + name);
+}
+document.querySelectorAll("header nav button").forEach((b) => b.addEventListener("click", () => {
+  showTab(b.dataset.tab);
   if (b.dataset.tab === "runs") loadRuns();
 }));
 
 // ---- explainer -------------------------------------------------------------------------------
-const ex = { data: null, frame: 0, timer: null };
+const ex = { data: null, frame: 0, timer: null, asked: 0 };
 
 function explainQuery() {
   const f = new FormData($("#explain-form"));
@@ -46,13 +52,17 @@ function explainQuery() {
 
 async function loadExplain() {
   stop();
+  const mine = ++ex.asked;  // the latest settings win, whichever answer comes back last
+  let d;
   try {
-    ex.data = await api(explainQuery());
-    $("#explain-error").textContent = "";
+    d = await api(explainQuery());
   } catch (e) {
-    $("#explain-error").textContent = e.message;
+    if (mine === ex.asked) $("#explain-error").textContent = e.message;
     return;
   }
+  if (mine !== ex.asked) return;
+  ex.data = d;
+  $("#explain-error").textContent = "";
   ex.frame = 0;
   $("#scrub").max = ex.data.frames.length - 1;
   $("#explain-title").textContent = ex.data.title;

@@ -2,11 +2,12 @@
 "use strict";
 
 // ---- try a model -----------------------------------------------------------------------------
-async function loadTry() {
+async function loadTry(want) {
+  // the runs that can be tried; `want`: the run to choose (else the one chosen stays)
   const runs = (await api("/api/runs")).filter((c) =>
     ["classify", "transfer", "text", "keywords", "segment", "autoencode"].includes(c.task) && c.weights);
   const sel = $("#try-run");
-  const old = sel.value;
+  const old = want || sel.value;
   sel.replaceChildren(...runs.map((c) => {
     const o = new Option(`${c.id} (${c.task}, ${c.model})`, c.id);
     o.dataset.task = c.task;
@@ -165,5 +166,5 @@ drop.addEventListener("drop", (e) => {
   const f = e.dataTransfer.files[0];
   if (f) tryFile(f, f.name);
 });
-document.querySelector("nav button[data-tab=try]").addEventListener("click", loadTry);
+document.querySelector("nav button[data-tab=try]").addEventListener("click", () => loadTry());
 
