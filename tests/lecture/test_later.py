@@ -13,17 +13,7 @@ import pytest
 from cnnlab.cli import build_parser, main
 from cnnlab.lecture import book, later
 
-TINY = {  # enough to run every command of the section once, in a few seconds each
-    "transfer": {"epochs": 1, "train_limit": 500, "target_limit": 50, "target_epochs": 2,
-                 "strategies": "head,retrain", "imagenet": False},
-    "transfer-guide": {"small": 4, "large": 100, "seeds": 1, "epochs": 1, "small_epochs": 2,
-                       "batch_size": 64, "backbone_epochs": 1, "train_limit": 300,
-                       "test_limit": 50, "similarity_n": 40},
-    "init": {"epochs": 1, "seeds": 1, "train_limit": 500},
-    "autoencoders": {"epochs": 1, "train_limit": 300, "batch_size": 64, "val_fraction": 0.01},
-    "conv-autoencoders": {"epochs": 1, "train_limit": 300, "batch_size": 64,
-                          "val_fraction": 0.01, "noise": "0.3", "dense": False},
-}  # fmt: skip
+TINY = later.TINY
 
 
 def _section(key: str) -> book.Section:

@@ -1,8 +1,8 @@
 """The book's sections on the lecture's later CNN slides: transfer learning and its guide,
 weight initialization, autoencoders and convolutional autoencoders.
 
-The budgets of each section at each level are the module's QUICK and FULL dicts (the tests
-make QUICK's smaller): quick keeps the five sections to about 100 s on 2 cores, full uses the
+The budgets of each section at each level are the module's QUICK, FULL and TINY dicts (TINY:
+the test suite's level): quick keeps the five sections to about 100 s on 2 cores, full uses the
 budgets of docs/transfer.md, docs/initialization.md and docs/autoencoders.md."""
 
 from __future__ import annotations
@@ -41,8 +41,22 @@ FULL: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
+TINY: dict[str, dict[str, Any]] = {  # the test suite's level: every command once, seconds
+    "transfer": {"epochs": 1, "train_limit": 500, "target_limit": 50, "target_epochs": 2,
+                 "strategies": "head,retrain", "imagenet": False},
+    "transfer-guide": {"small": 4, "large": 100, "seeds": 1, "epochs": 1, "small_epochs": 2,
+                       "batch_size": 64, "backbone_epochs": 1, "train_limit": 300,
+                       "test_limit": 50, "similarity_n": 40},
+    "init": {"epochs": 1, "seeds": 1, "train_limit": 500},
+    "autoencoders": {"epochs": 1, "train_limit": 300, "batch_size": 64, "val_fraction": 0.01},
+    "conv-autoencoders": {"epochs": 1, "train_limit": 300, "batch_size": 64,
+                          "val_fraction": 0.01, "noise": "0.3", "dense": False},
+}  # fmt: skip
+BUDGETS = {"quick": QUICK, "full": FULL, "tiny": TINY}
+
+
 def _budget(ctx: Context, key: str) -> dict[str, Any]:
-    return dict((QUICK if ctx.quick else FULL)[key])
+    return dict(BUDGETS[ctx.level][key])
 
 
 def _opts(**kw: Any) -> list[str]:
