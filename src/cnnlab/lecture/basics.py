@@ -7,6 +7,7 @@ import json
 import shutil
 
 from cnnlab.lecture.book import Context, Outcome, Section
+from cnnlab.lecture.book import copy as _copy
 
 EXAMPLE = "fashion-mnist-ankle-boot.png"  # ships with cnnlab (data/examples)
 
@@ -21,12 +22,6 @@ def example_image(ctx: Context | None = None) -> str:
         return src
     shutil.copyfile(src, ctx.path(EXAMPLE))
     return str(ctx.path(EXAMPLE))
-
-
-def _copy(ctx: Context, src: str, dst: str) -> str:
-    """A file a command wrote (inside the section's folder) under a short name; returns it."""
-    shutil.copyfile(ctx.path(src), ctx.path(dst))
-    return dst
 
 
 def mlp_vs_cnn(ctx: Context) -> Outcome:

@@ -145,6 +145,29 @@ class Section:
     data: tuple[str, ...] = ()  # datasets whose presence changes the outcome
 
 
+# ---- small helpers the section modules share --------------------------------------------
+
+
+def opts(**kw: Any) -> list[str]:
+    """`--name value` for every option that is not None, in the order given."""
+    return [a for k, v in kw.items() if v is not None for a in (f"--{k}", str(v))]
+
+
+def copy(ctx: Context, src: str | Path, dst: str) -> str:
+    """A file a command wrote (inside the section's folder) under a short name; returns it."""
+    shutil.copyfile(ctx.path(str(src)), ctx.path(dst))
+    return dst
+
+
+def results(ctx: Context, *parts: str) -> dict[str, Any]:
+    """A JSON file a command wrote inside the section's folder."""
+    return json.loads(ctx.path(*parts).read_text())
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
 def sections() -> list[Section]:
     """Every section, in the lecture's order."""
     from cnnlab.lecture.chapters import SECTIONS

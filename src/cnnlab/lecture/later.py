@@ -7,12 +7,13 @@ budgets of docs/transfer.md, docs/initialization.md and docs/autoencoders.md."""
 
 from __future__ import annotations
 
-import json
-import shutil
-from pathlib import Path
 from typing import Any
 
 from cnnlab.lecture.book import Context, Outcome, Section
+from cnnlab.lecture.book import copy as _copy
+from cnnlab.lecture.book import opts as _opts
+from cnnlab.lecture.book import pct as _pct
+from cnnlab.lecture.book import results as _results
 
 PART = "CNNs"
 
@@ -57,25 +58,6 @@ BUDGETS = {"quick": QUICK, "full": FULL, "tiny": TINY}
 
 def _budget(ctx: Context, key: str) -> dict[str, Any]:
     return dict(BUDGETS[ctx.level][key])
-
-
-def _opts(**kw: Any) -> list[str]:
-    """`--name value` for every option that is not None, in the order given."""
-    return [a for k, v in kw.items() if v is not None for a in (f"--{k}", str(v))]
-
-
-def _copy(ctx: Context, src: str | Path, dst: str) -> str:
-    """A file a command wrote (inside the section's folder) under a short name; returns it."""
-    shutil.copyfile(ctx.path(str(src)), ctx.path(dst))
-    return dst
-
-
-def _results(ctx: Context, *parts: str) -> dict[str, Any]:
-    return json.loads(ctx.path(*parts).read_text())
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f} %"
 
 
 # ---- transfer learning ---------------------------------------------------------------------
