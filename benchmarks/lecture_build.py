@@ -38,7 +38,7 @@ def timed(argv: list[str], cwd: Path) -> float:
 
 def outcomes(book: Path) -> dict[str, dict]:
     """The kept outcome of every built section, in the lecture's order."""
-    from cnnlab.lecture.book import sections
+    from cnnlab.lecture.builder import sections
 
     found = {}
     for s in sections():

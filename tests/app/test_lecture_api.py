@@ -23,7 +23,8 @@ def tiny_book(factory: pytest.TempPathFactory) -> Path:
     (read-only)."""
     if "path" not in _BOOK:
         from cnnlab.cli import main
-        from cnnlab.lecture.book import TINY, build
+        from cnnlab.lecture.book import TINY
+        from cnnlab.lecture.builder import build
 
         out = factory.mktemp("book") / "lecture"
         build(out, TINY, ["local-connectivity", "stride"], runner=main)

@@ -13,15 +13,15 @@ import pytest
 from tests.conftest import one_line_error
 
 from cnnlab.cli import build_parser, main
-from cnnlab.lecture import book
+from cnnlab.lecture import book, builder
 from cnnlab.lecture.book import Outcome, Section, SectionFailed
 
 CHEAP = "local-connectivity,stride"  # two sections that run in seconds
 
 
 def build(*args, **kw):  # noqa: ANN002, ANN003, ANN201
-    """book.build with cnnlab's command line as the runner, as `cnnlab lecture` calls it."""
-    return book.build(*args, runner=main, **kw)
+    """builder.build with cnnlab's command line as the runner, as `cnnlab lecture` calls it."""
+    return builder.build(*args, runner=main, **kw)
 
 
 class _Page(HTMLParser):
@@ -89,7 +89,7 @@ def built(tmp_path_factory):
 
 
 def test_sections_follow_the_lecture_and_have_unique_keys():
-    every = book.sections()
+    every = builder.sections()
     keys = [s.key for s in every]
     assert len(keys) == len(set(keys))
     parts = [s.part for s in every]
@@ -148,7 +148,7 @@ def test_a_failing_section_is_shown_and_the_build_goes_on(tmp_path: Path, monkey
         return Outcome(measured="1 + 1 = 2", verdict="holds")
 
     fake = [Section("broken", "Broken", "p", "c", broken), Section("fine", "Fine", "p", "c", fine)]
-    monkeypatch.setattr(book, "sections", lambda: fake)
+    monkeypatch.setattr(builder, "sections", lambda: fake)
     res = build(tmp_path / "b", "quick")
     assert res.built == ["broken", "fine"]
     assert "kernel" in res.outcomes["broken"].error and res.outcomes["fine"].verdict == "holds"
@@ -190,7 +190,7 @@ def test_an_out_that_is_a_file_or_holds_other_things_is_left_alone(tmp_path: Pat
 def test_list_names_every_section(capsys):
     assert main(["lecture", "--list"]) == 0
     out = capsys.readouterr().out
-    for s in book.sections():
+    for s in builder.sections():
         assert s.key in out
 
 

@@ -12,7 +12,7 @@ import pytest
 from tests.lecture.test_book import assert_commands_parse, parse_book
 
 from cnnlab.cli import main
-from cnnlab.lecture import book
+from cnnlab.lecture import book, builder
 
 
 def _tools_missing() -> list[str]:
@@ -31,11 +31,11 @@ def test_every_section_builds_into_one_book(tmp_path: Path, monkeypatch):
     here = os.getcwd()
     os.chdir(tmp_path)
     try:
-        res = book.build("lecture", book.TINY, runner=main)
+        res = builder.build("lecture", book.TINY, runner=main)
     finally:
         os.chdir(here)
     out = tmp_path / "lecture"
-    keys = [s.key for s in book.sections()]
+    keys = [s.key for s in builder.sections()]
     failed = {k: o.error for k, o in res.outcomes.items() if o.error}
     assert not failed, failed
     assert res.built == keys and list(res.outcomes) == keys

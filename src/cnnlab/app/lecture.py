@@ -68,7 +68,7 @@ def book(folder: str | Path) -> dict[str, Any]:
     lecture's order) as `section_view` gives it, each figure with its URL under
     /lecture/files/ and the section's live part; the titles of the sections not built. A
     missing or empty folder is a book with nothing built (`built` false)."""
-    from cnnlab.lecture.book import built_outcomes, sections
+    from cnnlab.lecture.builder import built_outcomes, sections
     from cnnlab.lecture.render import section_view
 
     folder = Path(folder)

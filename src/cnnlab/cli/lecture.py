@@ -55,7 +55,8 @@ def register(sub: Any) -> dict:
 
 def run_lecture(ns: Any) -> int:
     from cnnlab.cli import common
-    from cnnlab.lecture.book import LEVELS, build, check_out, sections, select
+    from cnnlab.lecture.book import LEVELS, check_out
+    from cnnlab.lecture.builder import build, sections, select
 
     if ns.list:
         from cnnlab.cli.common import table
