@@ -98,7 +98,7 @@ def _score(res: dict[str, Any], name: str, what: str = "dice") -> float:
 def segmentation(ctx: Context) -> Outcome:
     ctx.data("fashion-mnist")  # the scenes are composed of Fashion-MNIST items
     goal = ["--batch_size", "16", "--optimizer", "sgd", "--lr", "0.1"]  # docs' goal run
-    res, capped = _segment(ctx, "segmentation", "fashion-scenes", 2, [] if ctx.quick else goal)
+    res, cap_note = _segment(ctx, "segmentation", "fashion-scenes", 2, [] if ctx.quick else goal)
     t = res["test"]
     # background's IoU: how well the items are told from the table, whatever their class;
     # calling every pixel background scores the background's share of the pixels
@@ -114,7 +114,7 @@ def segmentation(ctx: Context) -> Outcome:
     )
     out.verdict = "holds" if 1 - bg <= (1 - bg_floor) / 2 else "differs"
     if out.verdict == "differs":
-        out.because = capped + ("At this budget the U-Net has not got far beyond painting "
+        out.because = cap_note + ("At this budget the U-Net has not got far beyond painting "
                                 "everything background: it needs more steps to find the "
                                 "items' outlines.")  # fmt: skip
     out.figures = [(_copy(ctx, "runs/unet/figures/overlays.png", "overlays.png"),
@@ -123,7 +123,7 @@ def segmentation(ctx: Context) -> Outcome:
 
 
 def unet_3d(ctx: Context) -> Outcome:
-    res, capped = _segment(ctx, "unet-3d", "volumes", 3, ["--batch_size", "2"])
+    res, cap_note = _segment(ctx, "unet-3d", "volumes", 3, ["--batch_size", "2"])
     t = res["test"]
     seabed = _score(res, "seabed")
     objects = [_score(res, r["class"]) for r in res["per_class"]
@@ -140,7 +140,7 @@ def unet_3d(ctx: Context) -> Outcome:
     )
     out.verdict = "holds" if seabed >= 0.8 else "differs"
     if out.verdict == "differs":
-        out.because = capped + ("At this budget the 3-D U-Net has not yet learned where the "
+        out.because = cap_note + ("At this budget the 3-D U-Net has not yet learned where the "
                                 "water ends: docs/segmentation.md's 10-minute run at 48x48x48 "
                                 "reaches a mean Dice of 0.98, objects included.")  # fmt: skip
     figs = "runs/unet/figures"
