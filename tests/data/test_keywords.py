@@ -88,6 +88,10 @@ def test_a_damaged_cache_file_and_bad_options_are_one_line(capsys, tmp_path, mon
     one_line_error(rc, err, "--voices must be >= 3")
     rc, _, err = cli(capsys, "datasets", "make", "tweets")
     one_line_error(rc, err, "knows keywords and tabletop")
+    rc, _, err = cli(capsys, "datasets", "make", "keywords", "--out", tmp_path)
+    one_line_error(rc, err, "is a folder", str(tmp_path / "keywords.npz"))
+    rc, _, err = cli(capsys, "datasets", "make", "tabletop", "--out", tmp_path / "t.csv")
+    one_line_error(rc, err, "ending in .npz")
     assert not (tmp_path / "cache" / "keywords" / "keywords.npz").exists()
 
 
@@ -100,6 +104,14 @@ def test_datasets_make_keywords_writes_the_cache_and_datasets_shows_it(capsys, t
     assert "synthetic (espeak-ng, 2 train / 1 val / 1 test voices" in out
     rc, out, _ = cli(capsys, "datasets")
     assert rc == 0 and str(tmp_path / "keywords" / "keywords.npz") in out.replace("\n", "")
+    cached = (tmp_path / "keywords" / "keywords.npz").read_bytes()
+    own = tmp_path / "mine" / "small.npz"  # --out: a set of its own, the cache left as it was
+    rc, out, err = cli(capsys, "datasets", "make", "keywords", "--voices", "3", "--per_word",
+                       "1", "--out", own)  # fmt: skip
+    assert rc == 0, err
+    assert "1 train / 1 val / 1 test voices" in out
+    assert (tmp_path / "keywords" / "keywords.npz").read_bytes() == cached
+    assert read_keywords(own).x["train"].shape[1:] == read_keywords(own).x["test"].shape[1:]
 
 
 def test_a_cache_from_an_older_cnnlab_is_made_anew(tmp_path, monkeypatch):

@@ -75,6 +75,8 @@ def test_a_section_builds_with_tiny_budgets(key: str, tmp_path: Path, monkeypatc
         assert str(tmp_path) not in cmd  # shown as the book's folder was typed
     kept = json.loads((folder / "outcome.json").read_text())
     assert kept["outcome"]["verdict"] == out.verdict
-    if key == "voice":  # the small set stays in the section's folder, not in the cache
-        assert not (tmp_path / "cache" / "keywords").exists()
-        assert (folder / "cache" / "keywords" / "keywords.npz").is_file()
+    small = {"voice": "keywords", "robotics": "tabletop"}  # --out: a set of the section's own
+    if key in small:  # kept in the section's folder, the cache neither replaced nor used
+        assert not (tmp_path / "cache" / small[key]).exists()
+        assert (folder / f"{small[key]}.npz").is_file()
+        assert any(f"--out lecture/sections/{key}/{small[key]}.npz" in c for c in out.commands)

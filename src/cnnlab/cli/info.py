@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from cnnlab.cli.common import console, parser_for, table
@@ -28,6 +29,9 @@ def register(sub: Any) -> dict:
                    help="make keywords: clips per word and voice")  # fmt: skip
     d.add_argument("--seed", type=int, default=0,
                    help="make: seeds voices and clips (keywords), scenes (tabletop)")  # fmt: skip
+    d.add_argument("--out", type=str | None, default=None,
+                   help="make: write the .npz here instead of the cache (then pass it to "
+                   "--data); the cached set stays as it was")  # fmt: skip
     d.add_argument("--size", type=int, default=64, help="make tabletop: image side (pixels)")
     d.add_argument("--n_train", type=int, default=8000, help="make tabletop: training scenes")
     d.add_argument("--n_val", type=int, default=1000, help="make tabletop: validation scenes")
@@ -140,19 +144,38 @@ def make(ns: Any) -> int:
         return make_tabletop(ns)
     if ns.name != "keywords":
         raise ConfigError(f"cnnlab datasets make knows keywords and tabletop; got {ns.name!r}")
+    target = _target(ns.out, cached_keywords())
     t0 = time.perf_counter()
     columns = (TextColumn("keywords"), BarColumn(), TextColumn("{task.completed}/{task.total} "
                "clips"), TimeRemainingColumn())  # fmt: skip
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("clips", total=None)
         step = lambda d, n: bar.update(task, completed=d, total=n)  # noqa: E731
-        path = make_keywords(cached_keywords(), ns.voices, ns.per_word, ns.seed, progress=step)
+        path = make_keywords(target, ns.voices, ns.per_word, ns.seed, progress=step)
     data = read_keywords(path)
     console.print(data.source, highlight=False)
     sizes = ", ".join(f"{len(v):,} {k}" for k, v in data.y.items())
     console.print(f"{sizes} clips of 1 s at 16 kHz; {path.stat().st_size / 1e6:.0f} MB; "
                   f"{time.perf_counter() - t0:.0f} s", highlight=False)  # fmt: skip
     return 0
+
+
+def _target(given: str | None, cached: Path) -> Path:
+    """Where `datasets make` writes: --out (a file; its folder is made) or the cache."""
+    from cnnlab.core.errors import ConfigError
+
+    if given is None:
+        return cached
+    out = Path(given)
+    if out.is_dir():
+        raise ConfigError(f"--out {out} is a folder; give a file name such as {out / cached.name}")
+    if out.suffix != ".npz":
+        raise ConfigError(f"--out {out}: the set is written as .npz; give a name ending in .npz")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"--out {out}: cannot make its folder ({e.strerror})") from None
+    return out
 
 
 def make_tabletop(ns: Any) -> int:
@@ -163,9 +186,9 @@ def make_tabletop(ns: Any) -> int:
 
     from cnnlab.data import tabletop
 
+    path = _target(ns.out, tabletop.cached_tabletop(ns.size))
     t0 = time.perf_counter()
     sizes = {"train": ns.n_train, "val": ns.n_val, "test": ns.n_test}
-    path = tabletop.cached_tabletop(ns.size)
     columns = (TextColumn("tabletop"), BarColumn(), TextColumn("{task.completed}/{task.total} "
                "scenes"), TimeRemainingColumn())  # fmt: skip
     with Progress(*columns, console=console, transient=True) as bar:

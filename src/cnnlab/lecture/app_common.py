@@ -1,13 +1,9 @@
 """What the application sections share: their budgets per level (QUICK, FULL and TINY, the
-test suite's level), a helper for reading them, a sentence for a training the time cap stopped
-and CNNLAB_CACHE pointed at a folder while a command runs."""
+test suite's level), a helper for reading them and a sentence for a training the time cap
+stopped."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from cnnlab.lecture.book import Context
@@ -71,17 +67,3 @@ def capped(ctx: Context, text: str, run: str, b: dict[str, Any]) -> str:
     return (f"The {b['max_time']:g}-s time cap stopped training after {len(rows) - 1} of "
             f"{b['epochs']} epochs: this machine was busier or slower than the two free cores "
             "the quick budget is sized for. ")  # fmt: skip
-
-
-@contextlib.contextmanager
-def cache_at(folder: Path) -> Iterator[None]:
-    """CNNLAB_CACHE pointed at `folder` while a command runs (in this process)."""
-    old = os.environ.get("CNNLAB_CACHE")
-    os.environ["CNNLAB_CACHE"] = str(folder)
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("CNNLAB_CACHE", None)
-        else:
-            os.environ["CNNLAB_CACHE"] = old

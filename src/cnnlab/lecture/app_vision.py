@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 from cnnlab.lecture.app_common import budget, capped
@@ -205,14 +206,23 @@ def robotics(ctx: Context) -> Outcome:
 
     b = budget(ctx, "robotics")
     sizes = _opts(n_train=b["n_train"], n_val=b["n_val"], n_test=b["n_test"])
-    if npz_format(cached_tabletop(b["size"])) != FORMAT:  # rendered once, then cached
+    data: str | Path = "tabletop"
+    if b["n_train"] is not None:  # a small set of its own, in the section's folder
+        data = ctx.path("tabletop.npz")
         t0 = time.perf_counter()
-        ctx.cli("datasets", "make", "tabletop", "--size", str(b["size"]), *sizes)
+        ctx.cli("datasets", "make", "tabletop", "--size", str(b["size"]), *sizes, "--out", data)
+        ctx.notes.append(f"The {b['n_train']:,} training scenes ({b['size']}x{b['size']} "
+                         f"pixels) were rendered with pybullet in {time.perf_counter() - t0:.0f}"
+                         " s into the section's folder (--out), so the full set in your cache "
+                         "is neither replaced nor used.")  # fmt: skip
+    elif npz_format(cached_tabletop(b["size"])) != FORMAT:  # rendered once, then cached
+        t0 = time.perf_counter()
+        ctx.cli("datasets", "make", "tabletop", "--size", str(b["size"]))
         ctx.notes.append(f"The tabletop scenes ({b['size']}x{b['size']} pixels) were rendered "
                          f"with pybullet in {time.perf_counter() - t0:.0f} s and kept in the "
                          "cache for later builds.")  # fmt: skip
     run = ctx.path("runs", "locate")
-    text = ctx.cli("locate", "--data", "tabletop", "--size", str(b["size"]),
+    text = ctx.cli("locate", "--data", data, "--size", str(b["size"]),
                    "--model", "locate-coordconv",
                    *_opts(epochs=b["epochs"], max_time=b["max_time"]),
                    "--runs_dir", ctx.path("runs"), "--name", "locate")  # fmt: skip

@@ -19,7 +19,6 @@ from cnnlab.lecture.app_common import (
     QUICK,
     TINY,
     budget,
-    cache_at,
     capped,
 )
 from cnnlab.lecture.app_vision import classification, rl, robotics, segmentation, unet_3d
@@ -42,18 +41,14 @@ def voice(ctx: Context) -> Outcome:
     b = budget(ctx, "voice")
     make = ["datasets", "make", "keywords", *_opts(voices=b["voices"], per_word=b["per_word"])]
     if b["voices"] is not None:  # a small set of its own, in the section's folder
-        cache = ctx.path("cache")
+        data: str | Path = ctx.path("keywords.npz")
         t0 = time.perf_counter()
-        with cache_at(cache):
-            ctx.cli(*make)
-        data: str | Path = cache / "keywords" / "keywords.npz"
-        shown = str(cache).replace(str(ctx.book_root), ctx.shown_root)
+        ctx.cli(*make, "--out", data)
         ctx.notes.append(
             f"The small keyword set ({b['voices']} espeak-ng voices, {b['per_word']} clips per "
             f"word and voice, and the flite voices) was generated here in "
-            f"{time.perf_counter() - t0:.0f} s, with CNNLAB_CACHE={shown} so that it did not "
-            "take the place of the full set in your cache: typed as shown, `cnnlab datasets "
-            "make keywords` writes into ~/.cache/cnnlab (or $CNNLAB_CACHE)."
+            f"{time.perf_counter() - t0:.0f} s into the section's folder (--out), so the full "
+            "set in your cache is neither replaced nor used."
         )
     else:
         data = "keywords"
