@@ -4,7 +4,7 @@ learning and robotics. Each trains a small model of that kind here and checks on
 against the measured numbers. Voice and sentiment are here; vision, RL and robotics in
 app_vision.py; the budgets of every section at each level (QUICK, FULL and TINY, the test
 suite's level) in app_common.py. Generated data: the quick keyword set is made small, inside
-the section's folder (its cache file would otherwise take the place of the full set)."""
+the section's folder (`cnnlab datasets make --out`), leaving the full set in the cache alone."""
 
 from __future__ import annotations
 
