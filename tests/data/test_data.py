@@ -554,3 +554,17 @@ def test_symlink_loops_and_odd_names_in_an_image_folder(tmp_path: Path):
     (first / "naïve image.png").write_bytes((next(first.glob("*.png"))).read_bytes())
     data = cnnlab.load_dataset(root, val_fraction=0.0)
     assert len(data.train_y) + len(data.test_y) == 3 * 6 + 1
+
+
+def test_first_per_class_keeps_the_first_images_of_each_class_in_order(fashion_small):
+    from cnnlab.data.images import first_per_class
+
+    data = fashion_small
+    cut = first_per_class(data, "test", 2)
+    assert cut.test_y.bincount(minlength=data.num_classes).tolist() == [2] * 10
+    expected = torch.cat([torch.nonzero(data.test_y == c)[:2, 0] for c in range(10)])
+    expected = expected.sort().values  # the split's own order, each class's first two
+    assert torch.equal(cut.test_x, data.test_x[expected])
+    assert torch.equal(cut.train_x, data.train_x)  # the other splits untouched
+    train = first_per_class(data, "train", 1)
+    assert len(train.train_y) == 10 and torch.equal(train.test_y, data.test_y)

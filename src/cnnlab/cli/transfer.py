@@ -113,16 +113,11 @@ def _classes(text: str) -> list[int]:
 def _limit(data: Any, train_limit: int) -> Any:
     """The first train_limit // classes training images of each class (the split is already
     shuffled). Shapes: as `data`."""
-    import dataclasses
-
-    import torch
+    from cnnlab.data.images import first_per_class
 
     if train_limit < data.num_classes:
         raise ValueError(f"--train_limit must be >= {data.num_classes}, got {train_limit}")
-    per = train_limit // data.num_classes
-    keep = torch.cat([torch.nonzero(data.train_y == c)[:per, 0] for c in range(data.num_classes)])
-    keep = keep.sort().values
-    return dataclasses.replace(data, train_x=data.train_x[keep], train_y=data.train_y[keep])
+    return first_per_class(data, "train", train_limit // data.num_classes)
 
 
 def _target(ns: Any) -> Any:

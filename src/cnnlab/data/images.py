@@ -106,3 +106,15 @@ def assemble(
         mean=tuple(round(m, 4) for m in mean),
         std=tuple(round(s, 4) for s in std),
     )
+
+
+def first_per_class(data: ImageData, split: str, per: int) -> ImageData:
+    """`data` with only the first `per` images of each class in `split` ("train" or "test"; the
+    order the split already has), the other splits unchanged. Shapes: as `data`."""
+    import dataclasses
+
+    y = getattr(data, f"{split}_y")
+    keep = torch.cat([torch.nonzero(y == c)[:per, 0] for c in range(data.num_classes)])
+    keep = keep.sort().values
+    x = getattr(data, f"{split}_x")
+    return dataclasses.replace(data, **{f"{split}_x": x[keep], f"{split}_y": y[keep]})

@@ -181,14 +181,11 @@ def _train_backbone(cfg: TransferStudyConfig, source: ImageData) -> tuple[Path, 
 def balanced_test(data: ImageData, limit: int | None) -> ImageData:
     """The first limit // classes test images of each class (all when limit is None); the
     training and validation splits unchanged. Shapes: as `data`."""
-    import dataclasses
+    from cnnlab.data.images import first_per_class
 
     if limit is None:
         return data
-    per = max(1, limit // data.num_classes)
-    keep = torch.cat([torch.nonzero(data.test_y == c)[:per, 0] for c in range(data.num_classes)])
-    keep = keep.sort().values
-    return dataclasses.replace(data, test_x=data.test_x[keep], test_y=data.test_y[keep])
+    return first_per_class(data, "test", max(1, limit // data.num_classes))
 
 
 def _given_backbone(spec: str, log: Callable[[str], None]) -> tuple[Any, ImageData | None]:
