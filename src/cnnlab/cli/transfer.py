@@ -9,6 +9,11 @@ from cnnlab.core.errors import ConfigError, DataError
 from cnnlab.core.io import check_name
 from cnnlab.core.registry import did_you_mean
 
+# the pilot's defaults, as tasks.transfer.pilot's FOLDS and FRACTION (written here so that the
+# command line starts without torch): 4 folds, measured in docs/transfer.md ("The pilot,
+# cross-validated"); one split: 75 % of each class trains
+PILOT_FOLDS, PILOT_FRACTION = 4, 0.75
+
 
 def register(sub: Any) -> dict:
     p = parser_for(
@@ -38,22 +43,25 @@ def register(sub: Any) -> dict:
     p.add_argument(
         "--pilot",
         action="store_true",
-        help="try every strategy on a small budget first (part of the training images trains, "
-        "the rest scores), then train the winner in full; says where it differs from the guide",
+        help="try every strategy on a small budget first, scored on the training images by "
+        "cross-validation (--pilot_folds), then train the winner in full; says where it "
+        "differs from the guide",
     )
     p.add_argument("--pilot_epochs", type=int, default=3, help="epochs of each pilot run")
     p.add_argument(
         "--pilot_fraction",
-        type=float,
-        default=0.75,
-        help="share of each class's training images the pilot trains on (the rest scores it)",
+        type=float | None,
+        default=None,
+        help="with --pilot_folds 1: share of each class's training images the pilot trains on, "
+        "the rest scores it (default 0.75)",
     )
     p.add_argument(
         "--pilot_folds",
         type=int,
-        default=1,
-        help="1: score on one held-out part (see --pilot_fraction); k >= 2: k-fold "
-        "cross-validation, every training image scored once (k times the pilot's cost)",
+        default=PILOT_FOLDS,
+        help=f"k >= 2: k-fold cross-validation, every training image scored once (default "
+        f"{PILOT_FOLDS}; about {PILOT_FOLDS - 1} times the cost of one split); 1: one held-out "
+        "part (see --pilot_fraction)",
     )
     p.add_argument(
         "--source",
@@ -183,11 +191,12 @@ def _pilot(ns: Any, backbone: Any, target: Any, guide: str, train_size: int | No
     from cnnlab.tasks.transfer.pilot import run_pilot
 
     extra: dict[str, Any] = {"cut": ns.cut} if ns.cut is not None else {}
-    part = (f"{ns.pilot_fraction:.0%} of each class's training images" if ns.pilot_folds == 1
+    fraction = PILOT_FRACTION if ns.pilot_fraction is None else ns.pilot_fraction
+    part = (f"{fraction:.0%} of each class's training images" if ns.pilot_folds == 1
             else f"{ns.pilot_folds} folds of the training images")  # fmt: skip
     console.print(f"pilot: every strategy for {ns.pilot_epochs} epoch(s) on {part} ...")
     p = run_pilot(
-        backbone, target, guide, epochs=ns.pilot_epochs, fraction=ns.pilot_fraction,
+        backbone, target, guide, epochs=ns.pilot_epochs, fraction=fraction,
         seed=ns.seed, lr=ns.lr, batch_size=ns.batch_size, precision=ns.precision, grid=ns.grid,
         train_size=train_size, folds=ns.pilot_folds, **extra,
     )  # fmt: skip
@@ -224,8 +233,14 @@ def run_transfer(ns: Any) -> int:
     if ns.pilot and strategy != "auto":
         raise ConfigError("--pilot chooses the strategy itself; leave --strategy out (or drop "
                           "--pilot to train the one you name)")  # fmt: skip
-    if ns.pilot and not 0.0 < ns.pilot_fraction < 1.0:
-        raise ValueError(f"--pilot_fraction must be in (0, 1), got {ns.pilot_fraction}")
+    if ns.pilot_fraction is not None:
+        if ns.pilot_folds != 1:
+            raise ConfigError(
+                f"--pilot_fraction is for one held-out part: add --pilot_folds 1 "
+                f"(with --pilot_folds {ns.pilot_folds} every fold scores in turn)"
+            )
+        if not 0.0 < ns.pilot_fraction < 1.0:
+            raise ValueError(f"--pilot_fraction must be in (0, 1), got {ns.pilot_fraction}")
     train_size = _train_size(ns, spec)
     backbone = load_backbone(spec, weights=ns.weights, image_size=ns.image_size)
     if ns.cut is not None:  # an unknown cut fails before anything is measured or trained

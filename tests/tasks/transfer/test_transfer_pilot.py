@@ -87,7 +87,11 @@ def test_cli_pilot_trains_the_winner_and_records_the_table(run_dir_pilot, capsys
     ("args", "message"),
     [
         (["--pilot", "--strategy", "head"], "--pilot chooses the strategy"),
-        (["--pilot", "--pilot_fraction", "1.5"], "--pilot_fraction must be in (0, 1)"),
+        (
+            ["--pilot", "--pilot_folds", "1", "--pilot_fraction", "1.5"],
+            "--pilot_fraction must be in (0, 1)",
+        ),
+        (["--pilot", "--pilot_fraction", "0.5"], "add --pilot_folds 1"),  # 4 folds by default
         (["--pilot", "--pilot_epochs", "0"], "--pilot_epochs must be >= 1"),
         (["--pilot", "--pilot_folds", "0"], "--pilot_folds must be >= 1"),
     ],
@@ -108,7 +112,7 @@ def test_run_pilot_on_a_learnable_target_beats_chance(source_run) -> None:
 
     data = cnnlab.load_dataset("glyphs", train_limit=200, seed=0)
     p = run_pilot(load_backbone(source_run), data, "early", epochs=2, lr=3e-3, batch_size=32,
-                  strategies=["head", "early"])  # fmt: skip
+                  strategies=["head", "early"], folds=1)  # fmt: skip
     assert p.names == ["head", "early"] and p.winner in p.names
     assert p.row(p.winner).accuracy > 1.5 / data.num_classes  # well above chance
     cv = run_pilot(load_backbone(source_run), data, "early", epochs=1, lr=3e-3, batch_size=32,
