@@ -130,7 +130,8 @@ def datasets(ns: Any) -> int:
 
 
 def make(ns: Any) -> int:
-    """`cnnlab datasets make keywords`: generate the synthetic keyword set into the cache."""
+    """`cnnlab datasets make keywords`: generate the synthetic keyword set into the cache (or
+    --out)."""
     import time
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -179,7 +180,7 @@ def _target(given: str | None, cached: Path) -> Path:
 
 
 def make_tabletop(ns: Any) -> int:
-    """`cnnlab datasets make tabletop`: render the simulated scenes into the cache."""
+    """`cnnlab datasets make tabletop`: render the simulated scenes into the cache (or --out)."""
     import time
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
