@@ -271,6 +271,20 @@ def case_config_with_misspelt_key(tmp: Path, run: Path):
     return argv, tmp / "runs", ["cnnlab train has no option epoch (did you mean 'epochs'?)"]
 
 
+def case_config_naming_a_config(tmp: Path, run: Path):
+    cfg = tmp / "c.yaml"
+    cfg.write_text("epochs: 1\nconfig: {}\n")  # the parser itself trips on this one
+    argv = ["train", "--config", str(cfg), "--runs_dir", str(tmp / "runs")]
+    return argv, tmp / "runs", ["c.yaml names another config file", "copy the other file's"]
+
+
+def case_config_naming_no_config(tmp: Path, run: Path):
+    cfg = tmp / "c.yaml"
+    cfg.write_text("config: null\n")  # the parser would ignore it and train with the defaults
+    argv = ["train", "--config", str(cfg), "--runs_dir", str(tmp / "runs")]
+    return argv, tmp / "runs", ["c.yaml names another config file"]
+
+
 def case_misspelt_subcommand(tmp: Path, run: Path):
     argv = ["study", "autoencoder", "denoise"]
     return argv, tmp, ["cnnlab study autoencoder has no 'denoise' (did you mean 'denoising'?)"]
@@ -287,7 +301,8 @@ CASES = [
     case_missing_positionals, case_choice_near_miss, case_optional_number,
     case_misspelt_subcommand, case_swapped_predict_arguments, case_misspelt_dataset,
     case_misspelt_strategy, case_run_name_is_a_path, case_transfer_run_name_is_a_path,
-    case_config_with_unknown_key, case_config_with_misspelt_key,
+    case_config_with_unknown_key, case_config_with_misspelt_key, case_config_naming_a_config,
+    case_config_naming_no_config,
 ]  # fmt: skip
 
 

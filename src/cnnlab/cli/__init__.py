@@ -159,6 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = did_you_mean(args[0], COMMANDS)
         return fail(f"unknown {what} {args[0]!r}{hint}; see cnnlab --help for the commands")
     parser, handlers = build_parser([COMMANDS[args[0]][0]])
+    if "--config" in args:  # before parsing: the parser trips on a nested `config: {}`
+        from cnnlab.cli.messages import nested_config_error
+
+        problem = nested_config_error(args)
+        if problem:
+            return fail(problem)
     try:
         ns = parser.parse_args(args)
     except argparse.ArgumentError as exc:

@@ -92,22 +92,44 @@ def parse_error(message: str, parser: Any, args: list[str]) -> str:
     return f"{text}; {see}"
 
 
-def config_keys_error(parser: Any, args: list[str]) -> str | None:
-    """The error for a --config file with keys the command does not have (the parser lets
-    some through, e.g. `0: {}`), or None. Read with yaml.safe_load, as the parser does."""
+def config_doc(args: list[str]) -> tuple[str | None, Any]:
+    """The --config file of `args` and what yaml.safe_load reads from it (as the parser
+    does); (None, None) without --config, (path, None) when it cannot be read (the parser
+    says why)."""
     import yaml
 
-    path, deepest = None, command_path(parser, args)[1]
+    path = None
     for i, arg in enumerate(args[:-1]):
         if arg == "--config":
             path = args[i + 1]
     if path is None:
-        return None
+        return None, None
     try:
         with open(path, encoding="utf-8") as f:
-            doc = yaml.safe_load(f)
+            return path, yaml.safe_load(f)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None  # the parser has said what is wrong with the file already
+        return path, None
+
+
+def nested_config_error(args: list[str]) -> str | None:
+    """The error for a --config file that names another config file (the parser trips on
+    `config: {}` and ignores `config: null`), checked before parsing; or None."""
+    path, doc = config_doc(args)
+    if isinstance(doc, dict) and {"config", "print_config"} & {str(k) for k in doc}:
+        return (
+            f"{path} names another config file (or print_config) inside it; a config "
+            "file holds option: value lines only: copy the other file's options in"
+        )
+    return None
+
+
+def config_keys_error(parser: Any, args: list[str]) -> str | None:
+    """The error for a --config file with keys the command does not have (the parser lets
+    some through, e.g. `0: {}`), or None."""
+    deepest = command_path(parser, args)[1]
+    path, doc = config_doc(args)
+    if path is None:
+        return None
     known = {o.removeprefix("--") for o in options_of(deepest)}
     extra = [str(k) for k in (doc or {}) if str(k) not in known] if isinstance(doc, dict) else []
     if not isinstance(doc, dict | type(None)):
