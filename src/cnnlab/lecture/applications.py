@@ -174,7 +174,8 @@ SECTIONS: list[Section] = [
         "from the audio alone, for voices it never heard (at least three times chance).",
         run=voice,
         # full: the keyword set (127 s) and kws-cnn's 20 epochs at ~57 s each, measured on an
-        # AMD EPYC without AVX-512, 2 cores (2026-12-01); about half that on the Intel Xeon
+        # AMD EPYC without AVX-512, 2 cores (2026-12-01); 604 s in all on an EPYC with
+        # AVX-512 (docs/lecture.md's full-book table), about half on the Intel Xeon
         seconds=(30.0, 1300.0),
         live="audio",
     ),
@@ -256,6 +257,8 @@ SECTIONS: list[Section] = [
         claim="A CNN locates objects from a camera image, so that a robot can grasp them: its "
         "median error is at most a third of always answering the workspace's centre.",
         run=robotics,
-        seconds=(22.0, 420.0),
+        # 29 s and 603 s in docs/lecture.md's tables (AMD EPYC, 2 cores): the tabletop scenes
+        # are rendered fresh in the section's folder at the quick level
+        seconds=(30.0, 600.0),
     ),
 ]
