@@ -4,6 +4,7 @@ Each repeat trains one epoch with each loop (in alternating order, so drift hits
 the overhead is the median over repeats of each pair's time ratio. Goal: <= 3 %.
 
     python benchmarks/loop_overhead.py [--repeats 9] [--model cnn-bn] [--train_limit N]
+    python benchmarks/loop_overhead.py --precision 32 --section loop-overhead-fp32
 """
 
 from __future__ import annotations
@@ -72,12 +73,17 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=9)
     ap.add_argument("--model", default="cnn-bn")
     ap.add_argument("--train_limit", type=int, default=None)
+    ap.add_argument("--precision", default="auto", choices=["auto", "32", "bf16"])
+    ap.add_argument("--section", default="loop-overhead", help="docs/benchmarks.md section to "
+                    "write (another CPU kind or precision beside the default table)")  # fmt: skip
     args = ap.parse_args()
     keep_freed_memory()  # both loops in this process share the allocator setting fit applies
     import tempfile
 
     data = cnnlab.load_dataset("fashion-mnist", val_fraction=0.0, train_limit=args.train_limit)
-    cfg = make_config(model=args.model, epochs=1, val_fraction=0.0, progress=False)
+    cfg = make_config(
+        model=args.model, epochs=1, val_fraction=0.0, progress=False, precision=args.precision
+    )
     bare, ours = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeats):
@@ -90,7 +96,10 @@ def main() -> None:
             print(f"repeat {i + 1}: bare {bare[-1]:.2f} s, cnnlab {ours[-1]:.2f} s", flush=True)
     b, o = median(bare), median(ours)
     paired = median([(y / x - 1) * 100 for x, y in zip(bare, ours, strict=True)])
-    body = f"""## Loop overhead: cnnlab vs a bare PyTorch loop
+    where = f" on {machine().split(',')[0]}" if args.section != "loop-overhead" else ""
+    if args.train_limit:  # short epochs: more pairs, each closer in time (less drift)
+        where += f", epochs of {len(data.train_y):,} images"
+    body = f"""## Loop overhead: cnnlab vs a bare PyTorch loop{where}
 
 One epoch of `{args.model}` on {len(data.train_y):,} Fashion-MNIST images ({data.source}),
 batch {cfg.batch_size}, the same batches, augmentation, optimizer and precision
@@ -110,7 +119,7 @@ ratio of the medians above is {(o / b - 1) * 100:+.1f} %. Goal <= 3 %.
 
 Machine: {machine()}. Command: `{command()}`
 """
-    write_section("loop-overhead", body)
+    write_section(args.section, body)
 
 
 if __name__ == "__main__":

@@ -317,7 +317,9 @@ def main() -> None:
             f"**{per_epoch(tuts) / conv_s:.1f}x** faster per epoch than the tutorial."
         )
     shown_args = f" `{json.dumps(model_args)}`" if model_args else ""
-    body = f"""## cnnlab vs the tutorial pipeline
+    # a section of its own (--section) is one CPU kind beside the default one: say which
+    where = f" on {machine().split(',')[0]}" if args.section else ""
+    body = f"""## cnnlab vs the tutorial pipeline{where}
 
 Model `{args.model}`{shown_args} on the full Fashion-MNIST
 (60,000 train, 10,000 test). Tutorial: torchvision `FashionMNIST` + `ToTensor`/`Normalize`
