@@ -20,9 +20,8 @@ import json
 import math
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ import numpy as np
 
 from cnnlab.core.errors import DataError
 from cnnlab.core.io import npz_format
+from cnnlab.core.pool import spawn_pool
 
 FORMAT = 1  # of the cached file; a change makes it anew
 SPLITS = ("train", "val", "test")
@@ -131,21 +131,18 @@ def make_tabletop(path: Path, sizes: dict[str, int] | None = None, size: int = 6
             for s in SPLITS for i in range(0, sizes[s], chunk)]  # fmt: skip
     total, done, t0 = sum(sizes.values()), 0, time.perf_counter()
     out: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
-    if workers == 1:
-        results = map(_render_chunk, jobs)
-        pool = None
-    else:
-        pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
-        results = pool.map(_render_chunk, jobs)
-    try:
+    with ExitStack() as stack:
+        if workers == 1:
+            results = map(_render_chunk, jobs)
+        else:
+            pool = stack.enter_context(spawn_pool(workers, "the tabletop renderer",
+                                                  "--workers 1 (workers=1)"))  # fmt: skip
+            results = pool.map(_render_chunk, jobs)
         for job, samples in zip(jobs, results, strict=True):
             out[job[0]] += samples
             done += len(samples)
             if progress is not None:
                 progress(done, total)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
     arrays: dict[str, np.ndarray] = {}
     for s in SPLITS:
         for key in ("x", "y", "mask", "mesh"):

@@ -16,14 +16,14 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from cnnlab.core.pool import spawn_pool
 from cnnlab.studies.rl_configs import VARIANTS, RLStudyConfig
 
 __all__ = ["RLStudyConfig", "RLStudyResult", "run", "run_settings"]
@@ -142,7 +142,7 @@ def run(cfg: RLStudyConfig, log: Callable[[str], None] = print) -> RLStudyResult
                                                 None))  # fmt: skip
     else:
         threads = max(1, (os.cpu_count() or 2) // cfg.jobs)
-        with ProcessPoolExecutor(min(cfg.jobs, n), mp_context=get_context("spawn")) as pool:
+        with spawn_pool(min(cfg.jobs, n), "the RL study", "--jobs 1") as pool:
             futures = {pool.submit(_train, run_settings(cfg, g, v, s), r, threads): (g, v, s)
                        for g, v, s, r in todo}  # fmt: skip
             for i, fut in enumerate(as_completed(futures), 1):
