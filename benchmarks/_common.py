@@ -41,26 +41,30 @@ def baseline_tree(commit: str) -> Iterator[Path]:
                            check=False, capture_output=True)  # fmt: skip
 
 
-def machine() -> str:
-    import torch
-
-    cpu, flags = "unknown CPU", set()
+def cpu() -> str:
+    """The CPU's model name and its vector units ("AMD EPYC (AVX-512 with bf16)"): one EPYC
+    model name covers CPUs with and without AVX-512, whose kernels differ 2x in speed."""
+    name, flags = "unknown CPU", set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and cpu == "unknown CPU":
-                cpu = line.split(":", 1)[1].strip()
+            if line.startswith("model name") and name == "unknown CPU":
+                name = line.split(":", 1)[1].strip()
             elif line.startswith("flags") and not flags:
                 flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
-    # the vector units decide the kernels (one EPYC model name covers both kinds)
     for flag, kind in (("amx_bf16", "AMX"), ("avx512_bf16", "AVX-512 with bf16"),
                        ("avx512f", "AVX-512"), ("avx2", "AVX2, no AVX-512")):  # fmt: skip
         if flag in flags:
-            cpu = f"{cpu} ({kind})"
-            break
+            return f"{name} ({kind})"
+    return name
+
+
+def machine() -> str:
+    import torch
+
     return (
-        f"{cpu}, {os.cpu_count()} cores visible, torch {torch.__version__} "
+        f"{cpu()}, {os.cpu_count()} cores visible, torch {torch.__version__} "
         f"({torch.get_num_threads()} threads), Python {platform.python_version()}, "
         f"{date.today().isoformat()}"
     )

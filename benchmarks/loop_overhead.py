@@ -14,7 +14,7 @@ import time
 
 import torch
 import torch.nn.functional as F
-from _common import command, machine, median, write_section
+from _common import command, cpu, machine, median, write_section
 from rich.console import Console
 
 import cnnlab
@@ -96,7 +96,7 @@ def main() -> None:
             print(f"repeat {i + 1}: bare {bare[-1]:.2f} s, cnnlab {ours[-1]:.2f} s", flush=True)
     b, o = median(bare), median(ours)
     paired = median([(y / x - 1) * 100 for x, y in zip(bare, ours, strict=True)])
-    where = f" on {machine().split(',')[0]}" if args.section != "loop-overhead" else ""
+    where = f" on {cpu()}" if args.section != "loop-overhead" else ""
     if args.train_limit:  # short epochs: more pairs, each closer in time (less drift)
         where += f", epochs of {len(data.train_y):,} images"
     body = f"""## Loop overhead: cnnlab vs a bare PyTorch loop{where}

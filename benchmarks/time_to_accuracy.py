@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import command, machine, median, write_section
+from _common import command, cpu, machine, median, write_section
 
 # the recipes users get with one option (src/cnnlab/tasks/classify/recipes.py; how they were
 # chosen: docs/benchmarks.md)
@@ -71,7 +71,7 @@ def main() -> None:
     )
     public = "\n".join(f"| {n} | {acc} |" for n, acc in PUBLIC)
     title = "Best accuracy in 15 minutes" if a.long else "Time to 93 % on Fashion-MNIST"
-    title += f" on {machine().split(',')[0]}" if a.section else ""
+    title += f" on {cpu()}" if a.section else ""
     body = f"""## {title}
 
 `cnnlab train --data fashion-mnist {shlex.join(recipe)}` as a fresh process; wall time from

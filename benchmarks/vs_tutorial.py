@@ -33,7 +33,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from _common import command, machine, median, write_section
+from _common import command, cpu, machine, median, write_section
 from rich.console import Console
 
 import cnnlab
@@ -318,7 +318,7 @@ def main() -> None:
         )
     shown_args = f" `{json.dumps(model_args)}`" if model_args else ""
     # a section of its own (--section) is one CPU kind beside the default one: say which
-    where = f" on {machine().split(',')[0]}" if args.section else ""
+    where = f" on {cpu()}" if args.section else ""
     body = f"""## cnnlab vs the tutorial pipeline{where}
 
 Model `{args.model}`{shown_args} on the full Fashion-MNIST
